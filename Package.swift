@@ -1,0 +1,41 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// Layering: CNIfTI (C) → NIfTI (image model, I/O) → Kernels (voxel kernels)
+// → Pipeline (stages, cohorts) → cohortex (CLI: parsing and printing only). Lower layers never import higher ones.
+let package = Package(
+    name: "Cohortex",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "cohortex", targets: ["cohortex"]),
+        .library(name: "NIfTI", targets: ["NIfTI"]),
+        .library(name: "Kernels", targets: ["Kernels"]),
+        .library(name: "Pipeline", targets: ["Pipeline"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CNIfTI",
+            pkgConfig: "cohortex-nifti",
+            providers: [.apt(["libnifti-dev", "libnifti2-dev", "libisal-dev", "zlib1g-dev"])]
+        ),
+        .target(name: "NIfTI", dependencies: ["CNIfTI"]),
+        .target(name: "Kernels", dependencies: ["NIfTI"]),
+        .target(name: "Pipeline", dependencies: ["NIfTI", "Kernels"]),
+        .executableTarget(
+            name: "cohortex",
+            dependencies: [
+                "NIfTI", "Kernels", "Pipeline",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // Test helpers: reference-Python runner, seeded RNG, paths to built products.
+        .target(name: "TestSupport", path: "Sources/TestSupport"),
+        .testTarget(name: "NIfTITests", dependencies: ["NIfTI", "TestSupport"]),
+        .testTarget(name: "KernelsTests", dependencies: ["Kernels", "NIfTI", "TestSupport"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Kernels", "NIfTI", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["NIfTI", "TestSupport"]),
+    ]
+)
