@@ -5,7 +5,8 @@ import Foundation
 final class ReadAheadPipeline: @unchecked Sendable {
     private let slots: [UnsafeMutableRawBufferPointer]
     private let filled = DispatchSemaphore(value: 0)
-    private let free: DispatchSemaphore
+    // Created at 0 and signalled up: libdispatch traps when a semaphore is freed below its initial value.
+    private let free = DispatchSemaphore(value: 0)
     private let finished = DispatchSemaphore(value: 0)
     // One per slot: written by the producer before `filled.signal()`, read by the consumer after `filled.wait()`.
     private var slotErrors: [Error?]
@@ -17,7 +18,7 @@ final class ReadAheadPipeline: @unchecked Sendable {
     init(slots count: Int, slotBytes: Int) {
         slots = (0..<count).map { _ in .allocate(byteCount: max(slotBytes, 1), alignment: 64) }
         slotErrors = Array(repeating: nil, count: count)
-        free = DispatchSemaphore(value: count)
+        for _ in 0..<count { free.signal() }
     }
 
     deinit { slots.forEach { $0.deallocate() } }
