@@ -32,7 +32,7 @@ let package = Package(
             ]
         ),
         // Test helpers: reference-Python runner, seeded RNG, paths to built products.
-        .target(name: "TestSupport", path: "Sources/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["NIfTI"], path: "Sources/TestSupport"),
         .testTarget(name: "NIfTITests", dependencies: ["NIfTI", "TestSupport"]),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "NIfTI", "TestSupport"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Kernels", "NIfTI", "TestSupport"]),

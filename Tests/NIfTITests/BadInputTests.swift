@@ -6,37 +6,11 @@ import TestSupport
 /// One test per defect: each must surface as a typed error naming the file, never a crash or hang.
 @Suite("Bad input gets a clear error")
 struct BadInputTests {
-    /// A valid little-endian NIfTI-1 `.nii` (4×3×2 float32) as bytes, to corrupt.
-    static func validFile() throws -> [UInt8] {
-        let folder = try Reference.temporaryFolder()
-        let grid = Grid(nx: 4, ny: 3, nz: 2, affine: .scaling(2, 2, 2))
-        let volume = Volume(grid: grid, voxels: (0..<24).map(Float.init))
-        try NIfTIWriter.write(volume, to: folder + "/valid.nii")
-        return Array(try Data(contentsOf: URL(fileURLWithPath: folder + "/valid.nii")))
-    }
-
-    static func write(_ bytes: [UInt8], name: String = "bad.nii") throws -> String {
-        let path = try Reference.temporaryFolder() + "/" + name
-        try Data(bytes).write(to: URL(fileURLWithPath: path))
-        return path
-    }
-
-    static func patchInt16(_ bytes: inout [UInt8], at offset: Int, _ value: Int16) {
-        withUnsafeBytes(of: value.littleEndian) { for i in 0..<2 { bytes[offset + i] = $0[i] } }
-    }
-
-    static func patchFloat(_ bytes: inout [UInt8], at offset: Int, _ value: Float) {
-        withUnsafeBytes(of: value.bitPattern.littleEndian) { for i in 0..<4 { bytes[offset + i] = $0[i] } }
-    }
-
-    static func gzip(_ bytes: [UInt8]) throws -> [UInt8] {
-        let folder = try Reference.temporaryFolder()
-        let path = folder + "/x"
-        try Data(bytes).write(to: URL(fileURLWithPath: path))
-        let result = try Reference.run("/bin/gzip", ["-n", path])
-        #expect(result.status == 0)
-        return Array(try Data(contentsOf: URL(fileURLWithPath: path + ".gz")))
-    }
+    static func validFile() throws -> [UInt8] { try BadFiles.validFile() }
+    static func write(_ bytes: [UInt8], name: String = "bad.nii") throws -> String { try BadFiles.write(bytes, name: name) }
+    static func patchInt16(_ bytes: inout [UInt8], at offset: Int, _ value: Int16) { BadFiles.patchInt16(&bytes, at: offset, value) }
+    static func patchFloat(_ bytes: inout [UInt8], at offset: Int, _ value: Float) { BadFiles.patchFloat(&bytes, at: offset, value) }
+    static func gzip(_ bytes: [UInt8]) throws -> [UInt8] { try BadFiles.gzip(bytes) }
 
     /// Opens and reads `path`, returning the error thrown.
     static func failure(_ path: String) -> NIfTIError? {
@@ -79,12 +53,7 @@ struct BadInputTests {
     }
 
     @Test func truncatedGzipStream() throws {
-        var rng = SeededRandom(seed: 7)
-        let grid = Grid(nx: 40, ny: 40, nz: 20, affine: .identity)
-        let volume = Volume(grid: grid, voxels: (0..<grid.voxelCount).map { _ in Float(rng.normal()) })
-        let folder = try Reference.temporaryFolder()
-        try NIfTIWriter.write(volume, to: folder + "/ok.nii.gz")
-        let gz = Array(try Data(contentsOf: URL(fileURLWithPath: folder + "/ok.nii.gz")))
+        let gz = try BadFiles.validGzipFile(seed: 7)
         let path = try Self.write(Array(gz.prefix(gz.count / 2)), name: "cut.nii.gz")
         guard case .corruptGzip(let p, let reason)? = Self.failure(path) else { Issue.record("expected corruptGzip"); return }
         #expect(p == path)
@@ -92,12 +61,7 @@ struct BadInputTests {
     }
 
     @Test func corruptGzipStream() throws {
-        var rng = SeededRandom(seed: 8)
-        let grid = Grid(nx: 40, ny: 40, nz: 20, affine: .identity)
-        let volume = Volume(grid: grid, voxels: (0..<grid.voxelCount).map { _ in Float(rng.normal()) })
-        let folder = try Reference.temporaryFolder()
-        try NIfTIWriter.write(volume, to: folder + "/ok.nii.gz")
-        var gz = Array(try Data(contentsOf: URL(fileURLWithPath: folder + "/ok.nii.gz")))
+        var gz = try BadFiles.validGzipFile(seed: 8)
         for i in stride(from: gz.count / 2, to: gz.count / 2 + 64, by: 1) { gz[i] ^= 0x5a }
         let path = try Self.write(gz, name: "corrupt.nii.gz")
         guard case .corruptGzip(let p, _)? = Self.failure(path) else { Issue.record("expected corruptGzip"); return }

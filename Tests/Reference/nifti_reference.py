@@ -8,6 +8,7 @@
                         inter, dtype) and OUT.f32 (get_fdata() cast to float32, Fortran order
                         = NIfTI on-disk order), or OUT.json with "error" when nibabel has no data
   describe-written FILE print JSON of a file Cohortex wrote: header fields nibabel reads
+  stats FILE [MASK]     print numpy's voxels/nan/inf/sum/mean/sd/min/max as JSON
   list-nibabel-data     print JSON list of NIfTI files in nibabel's tests/data
 """
 import json
@@ -125,6 +126,32 @@ def describe_written(path):
     }))
 
 
+def stats(path, mask_path=None):
+    """numpy's fslstats-style summary over nibabel's float32-rounded voxel values."""
+    img = nib.load(path)
+    data = np.asarray(np.asarray(img.dataobj, dtype=np.float64), dtype=np.float32)
+    if data.ndim == 3:
+        data = data[..., None]
+    data = data.reshape(data.shape[:3] + (-1,), order="F")
+    if mask_path:
+        mask = np.asarray(nib.load(mask_path).dataobj, dtype=np.float64)
+        inside = (mask != 0) & np.isfinite(mask)
+        values = data[inside].reshape(-1)
+    else:
+        values = data.reshape(-1)
+    finite = values[np.isfinite(values)].astype(np.float64)
+    print(json.dumps({
+        "voxels": int(values.size),
+        "nan": int(np.isnan(values).sum()),
+        "inf": int(np.isinf(values).sum()),
+        "sum": float(finite.sum()),
+        "mean": float(finite.mean()),
+        "sd": float(finite.std(ddof=1)),
+        "min": float(finite.min()),
+        "max": float(finite.max()),
+    }))
+
+
 def list_nibabel_data():
     folder = os.path.join(os.path.dirname(nib.__file__), "tests", "data")
     names = sorted(f for f in os.listdir(folder) if f.endswith((".nii", ".nii.gz", ".hdr", ".img")))
@@ -139,6 +166,8 @@ if __name__ == "__main__":
         dump(sys.argv[2], sys.argv[3])
     elif cmd == "describe-written":
         describe_written(sys.argv[2])
+    elif cmd == "stats":
+        stats(sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else None)
     elif cmd == "list-nibabel-data":
         list_nibabel_data()
     else:
