@@ -14,6 +14,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-numerics", from: "1.1.0"),
     ],
     targets: [
         .systemLibrary(
@@ -22,7 +23,7 @@ let package = Package(
             providers: [.apt(["libnifti-dev", "libnifti2-dev", "libisal-dev", "zlib1g-dev"])]
         ),
         .target(name: "NIfTI", dependencies: ["CNIfTI"]),
-        .target(name: "Kernels", dependencies: ["NIfTI"]),
+        .target(name: "Kernels", dependencies: ["NIfTI", .product(name: "RealModule", package: "swift-numerics")]),
         .target(name: "Pipeline", dependencies: ["NIfTI", "Kernels"]),
         .executableTarget(
             name: "cohortex",

@@ -101,6 +101,12 @@ def bench_read(cohortex, repeats):
         "libnifti nifti_image_read (zlib)": f"'{reader}' '{path}'",
         "nibabel get_fdata(float32)": f"'{PY}' -c \"import nibabel as n, numpy as np; n.load('{path}').get_fdata(dtype=np.float32)\"",
     }
+    raw_path = os.path.join(DATA, "uncompressed", "bold_2mm_200.nii")  # apart, so libnifti cannot pick it up for the .gz name
+    os.makedirs(os.path.dirname(raw_path), exist_ok=True)
+    if not os.path.exists(raw_path):
+        sh(f"igzip -d -c '{path}' > '{raw_path}'")
+    commands["cat .nii (uncompressed read floor)"] = f"cat '{raw_path}'"
+    commands["cohortex stats on .nii (uncompressed)"] = f"'{cohortex}' stats '{raw_path}' --json"
     res = compare(commands, repeats)
     floor = res["igzip -d (inflate floor)"][0]
     rows = []
@@ -120,7 +126,10 @@ def bench_read(cohortex, repeats):
         *rows,
         "",
         f"Target: within 1.3× of `igzip -d` — **{verdict}** ({ours / floor:.2f}×). "
-        f"libnifti's reader is {res['libnifti nifti_image_read (zlib)'][0] / ours:.1f}× slower than Cohortex.",
+        f"libnifti's reader is {res['libnifti nifti_image_read (zlib)'][0] / ours:.1f}× slower than Cohortex. "
+        "The × column for the two uncompressed rows is still relative to the inflate floor; compare them with each other "
+        "(page-cache-hot reads: the file is read sequentially with large `read()`s rather than mmap, so the page cache "
+        "never counts towards Cohortex's resident memory).",
         "",
     ])
 

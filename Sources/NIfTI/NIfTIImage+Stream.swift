@@ -16,8 +16,13 @@ extension NIfTIImage {
         let scratch = UnsafeMutableBufferPointer<Float>.allocate(capacity: chunkVoxels)
         defer { scratch.deallocate() }
         try streamRaw { first, count, raw in
-            decoder.decode(raw, count: count, into: scratch.baseAddress!)
-            try body(first, UnsafeBufferPointer(rebasing: scratch[0..<count]))
+            if decoder.isPassThrough {
+                // Native float32 without scaling: hand over the read buffer itself (64-byte aligned).
+                try body(first, UnsafeBufferPointer(start: raw.assumingMemoryBound(to: Float.self), count: count))
+            } else {
+                decoder.decode(raw, count: count, into: scratch.baseAddress!)
+                try body(first, UnsafeBufferPointer(rebasing: scratch[0..<count]))
+            }
         }
     }
 

@@ -24,6 +24,9 @@ public struct VoxelDecoder: Sendable {
 
     var isIdentityScaling: Bool { slope == 1 && intercept == 0 }
 
+    /// True when the raw bytes already are the decoded values (native float32, no scaling).
+    public var isPassThrough: Bool { datatype == .float32 && !swapBytes && isIdentityScaling }
+
     /// Decodes `count` voxels from `raw` into `out`.
     public func decode(_ raw: UnsafeRawPointer, count: Int, into out: UnsafeMutablePointer<Float>) {
         switch datatype {
