@@ -22,8 +22,9 @@ let package = Package(
             pkgConfig: "cohortex-nifti",
             providers: [.apt(["libnifti-dev", "libnifti2-dev", "libisal-dev", "zlib1g-dev"])]
         ),
+        .systemLibrary(name: "CBLAS", providers: [.apt(["libopenblas-dev"])]),
         .target(name: "NIfTI", dependencies: ["CNIfTI"]),
-        .target(name: "Kernels", dependencies: ["NIfTI", .product(name: "RealModule", package: "swift-numerics")]),
+        .target(name: "Kernels", dependencies: ["NIfTI", "CBLAS", .product(name: "RealModule", package: "swift-numerics")]),
         .target(name: "Pipeline", dependencies: ["NIfTI", "Kernels"]),
         .executableTarget(
             name: "cohortex",
