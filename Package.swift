@@ -1,7 +1,7 @@
 // swift-tools-version:6.1
 import PackageDescription
 
-// Layering: CNIfTI (C) → NIfTI (image model, I/O) → Kernels (voxel kernels)
+// Layering: CNIfTI (C) → NIfTI (image model, I/O) → Kernels (voxel kernels) → Stats (group statistics)
 // → Pipeline (stages, cohorts) → cohortex (CLI: parsing and printing only). Lower layers never import higher ones.
 let package = Package(
     name: "Cohortex",
@@ -10,6 +10,7 @@ let package = Package(
         .executable(name: "cohortex", targets: ["cohortex"]),
         .library(name: "NIfTI", targets: ["NIfTI"]),
         .library(name: "Kernels", targets: ["Kernels"]),
+        .library(name: "Stats", targets: ["Stats"]),
         .library(name: "Pipeline", targets: ["Pipeline"]),
     ],
     dependencies: [
@@ -25,11 +26,13 @@ let package = Package(
         .systemLibrary(name: "CBLAS", providers: [.apt(["libopenblas-dev"])]),
         .target(name: "NIfTI", dependencies: ["CNIfTI"]),
         .target(name: "Kernels", dependencies: ["NIfTI", "CBLAS", .product(name: "RealModule", package: "swift-numerics")]),
-        .target(name: "Pipeline", dependencies: ["NIfTI", "Kernels"]),
+        // Group statistics: design, contrasts, OLS, permutation inference, TFCE, FDR (nifticdf for distributions).
+        .target(name: "Stats", dependencies: ["NIfTI", "Kernels", "CNIfTI"]),
+        .target(name: "Pipeline", dependencies: ["NIfTI", "Kernels", "Stats"]),
         .executableTarget(
             name: "cohortex",
             dependencies: [
-                "NIfTI", "Kernels", "Pipeline",
+                "NIfTI", "Kernels", "Stats", "Pipeline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -39,5 +42,6 @@ let package = Package(
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "NIfTI", "TestSupport"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Kernels", "NIfTI", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["NIfTI", "TestSupport"]),
+        .testTarget(name: "StatsTests", dependencies: ["Stats", "Pipeline", "Kernels", "NIfTI", "TestSupport"]),
     ]
 )

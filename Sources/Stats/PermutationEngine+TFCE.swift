@@ -1,0 +1,87 @@
+import Kernels
+
+extension PermutationEngine {
+    /// Permutations per TFCE group: whole maps are held for a group at a time.
+    static let tfceGroup = 2 * batchSize
+
+    /// TFCE needs every voxel of a permuted map, so it cannot be split by voxels: this run covers
+    /// every measure for permutations `permutations` (starting on a batch boundary) and returns
+    /// voxel-wise and TFCE maxima and counts. Split runs divide the permutations instead.
+    public func runWithTFCE(permutations: Range<Int>, observed: [Float], tfce: TFCE, step dh: Double) -> PermutationPartial {
+        precondition((permutations.lowerBound - 1) % Self.batchSize == 0, "permutation ranges start on batch boundaries")
+        precondition(tfce.count == measures, "TFCE connectivity over the tested measures")
+        let m = measures
+        let twoSided = comparesMagnitude
+        let target = compared(observed)
+        let tfceTarget = compared(tfce.transform(observed, twoSided: twoSided, step: dh))
+        var maxima = [Float](repeating: -.infinity, count: permutations.count)
+        var tfceMaxima = [Float](repeating: -.infinity, count: permutations.count)
+        var counts = [UInt32](repeating: 0, count: m)
+        var tfceCounts = [UInt32](repeating: 0, count: m)
+        var maps = [Float](repeating: 0, count: Self.tfceGroup * m)
+        var enhanced = [Float](repeating: 0, count: Self.tfceGroup * m)
+        let lanes = 8
+        let workspaces = (0..<lanes).map { _ in TFCE.Workspace(count: m) }
+        for start in Swift.stride(from: permutations.lowerBound, to: permutations.upperBound, by: Self.tfceGroup) {
+            let group = start..<min(permutations.upperBound, start + Self.tfceGroup)
+            let rows = designRows(group)
+            rows.withUnsafeBufferPointer { a in
+            maps.withUnsafeMutableBufferPointer { maps in
+            enhanced.withUnsafeMutableBufferPointer { enhanced in
+            maxima.withUnsafeMutableBufferPointer { maxima in
+            tfceMaxima.withUnsafeMutableBufferPointer { tfceMaxima in
+            counts.withUnsafeMutableBufferPointer { counts in
+            tfceCounts.withUnsafeMutableBufferPointer { tfceCounts in
+            target.withUnsafeBufferPointer { target in
+            tfceTarget.withUnsafeBufferPointer { tfceTarget in
+                let shared = UnsafeSendableBox((a.baseAddress!, maps.baseAddress!, enhanced.baseAddress!, maxima.baseAddress!,
+                                                tfceMaxima.baseAddress!, counts.baseAddress!, tfceCounts.baseAddress!,
+                                                target.baseAddress!, tfceTarget.baseAddress!, workspaces))
+                // 1. Statistic maps of the group, block by block.
+                Parallel.forEach(chunks: blockCount) { b in
+                    let (a, maps, _, _, _, _, _, _, _, _) = shared.value
+                    let scratch = makeScratch()
+                    let first = measureRange(blocks: b..<(b + 1)).lowerBound
+                    for batchStart in Swift.stride(from: group.lowerBound, to: group.upperBound, by: Self.batchSize) {
+                        let batch = min(Self.batchSize, group.upperBound - batchStart)
+                        let slot = batchStart - group.lowerBound
+                        statistics(block: b, rows: a + slot * p * n, batch: batch, scratch: scratch,
+                                   out: maps + slot * m + first, stride: m)
+                    }
+                }
+                // 2. TFCE of each map, and both maxima.
+                Parallel.forEach(chunks: lanes) { lane in
+                    let (_, maps, enhanced, maxima, tfceMaxima, _, _, _, _, workspaces) = shared.value
+                    for k in Swift.stride(from: lane, to: group.count, by: lanes) {
+                        let map = maps + k * m, out = enhanced + k * m
+                        tfce.transform(map, twoSided: twoSided, step: dh, into: out, workspace: workspaces[lane])
+                        var top: Float = -.infinity, tfceTop: Float = -.infinity
+                        for j in 0..<m {
+                            top = max(top, twoSided ? max(map[j], -map[j]) : map[j])
+                            tfceTop = max(tfceTop, twoSided ? max(out[j], -out[j]) : out[j])
+                        }
+                        let slot = group.lowerBound + k - permutations.lowerBound
+                        maxima[slot] = top
+                        tfceMaxima[slot] = tfceTop
+                    }
+                }
+                // 3. Exceedance counts, block by block.
+                Parallel.forEach(chunks: blockCount) { b in
+                    let (_, maps, enhanced, _, _, counts, tfceCounts, target, tfceTarget, _) = shared.value
+                    let range = measureRange(blocks: b..<(b + 1))
+                    for k in 0..<group.count {
+                        let map = maps + k * m, out = enhanced + k * m
+                        for j in range {
+                            let v = twoSided ? max(map[j], -map[j]) : map[j]
+                            let e = twoSided ? max(out[j], -out[j]) : out[j]
+                            if v >= target[j] { counts[j] += 1 }
+                            if e >= tfceTarget[j] { tfceCounts[j] += 1 }
+                        }
+                    }
+                }
+            }}}}}}}}}
+        }
+        return PermutationPartial(measures: 0..<m, permutations: permutations, maxima: maxima, exceedances: counts,
+                                  tfceMaxima: tfceMaxima, tfceExceedances: tfceCounts)
+    }
+}
