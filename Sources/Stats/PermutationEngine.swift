@@ -65,6 +65,21 @@ public struct PermutationEngine: Sendable {
         min(measures, blocks.lowerBound * Self.blockSize)..<min(measures, blocks.upperBound * Self.blockSize)
     }
 
+    /// The measure blocks of chunk `k` (0-based) when the measures are split into `chunks` runs.
+    public func blocks(chunk k: Int, of chunks: Int) -> Range<Int> {
+        precondition(chunks > 0 && (0..<chunks).contains(k), "chunk index within 0..<chunks")
+        return (blockCount * k / chunks)..<(blockCount * (k + 1) / chunks)
+    }
+
+    /// The permutations of chunk `k` (0-based) when `count` permutations are split into `chunks`
+    /// runs: whole batches, so each permutation is computed by the same GEMM as in a single run.
+    public static func permutations(chunk k: Int, of chunks: Int, count: Int) -> Range<Int> {
+        precondition(chunks > 0 && (0..<chunks).contains(k), "chunk index within 0..<chunks")
+        let batches = (count + batchSize - 1) / batchSize
+        let first = batches * k / chunks, last = batches * (k + 1) / chunks
+        return min(count + 1, 1 + first * batchSize)..<min(count + 1, 1 + last * batchSize)
+    }
+
     /// Statistics are compared as t (one-sided), |t| (two-sided t) or F.
     var comparesMagnitude: Bool { kind == .t && settings.twoSided }
 
