@@ -34,6 +34,7 @@ public struct PermutationEngine: Sendable {
     public let kind: Contrast.Kind
     public let scheme: ResamplingScheme
     let n: Int
+    /// Basis rows in the GEMM (the design's columns minus constant nuisance rows).
     let p: Int
     let rank: Int
     let degreesOfFreedom: Int
@@ -50,10 +51,17 @@ public struct PermutationEngine: Sendable {
         kind = plan.contrast.kind
         scheme = plan.scheme
         n = plan.n
-        p = plan.p
         rank = plan.rank
         degreesOfFreedom = plan.degreesOfFreedom
-        basis = plan.basis.map { Float($0) }
+        // The residuals are orthogonal to every nuisance vector, and permuting rows leaves a constant
+        // vector constant: its coordinate is 0 for every permutation, so its GEMM row is skipped.
+        let rows = (0..<plan.p).filter { r in
+            guard r >= plan.rank, plan.scheme == .permutation else { return true }
+            let row = plan.basis[(r * plan.n)..<((r + 1) * plan.n)]
+            return row.max()! - row.min()! > 1e-12
+        }
+        p = rows.count
+        basis = rows.flatMap { r in plan.basis[(r * plan.n)..<((r + 1) * plan.n)].map { Float($0) } }
         residuals = fit.residuals
         measures = fit.tested.count
     }

@@ -1,0 +1,145 @@
+import Foundation
+import Kernels
+import NIfTI
+import Stats
+
+/// Writes a group analysis: per contrast `contrast-<label>_stat-<kind>.nii.gz` maps (or a
+/// `contrast-<label>_stats.tsv` for regional input), `design.tsv`, `mask.nii.gz` and the `glm.json` sidecar.
+/// Measures not tested (outside the mask, constant, non-finite) get statistic 0 and p-values 1 in maps
+/// and `n/a` with their status in tables: no NaN is ever written.
+enum GroupOutputs {
+    struct MapOutput {
+        let kind: String
+        let values: [Double]
+        let fill: Float
+        let intent: NIfTIIntent
+        let intentName: String
+    }
+
+    static func write(_ results: [ContrastResult], inputs: GroupInputs, options: GroupAnalysisOptions, fingerprint: UInt64) throws -> [String] {
+        let folder = options.output
+        var files: [String] = []
+        var outputsByContrast: [[(String, String)]] = []
+        for result in results {
+            let prefix = "contrast-\(result.contrast.label)"
+            var named: [(String, String)] = []
+            if let mask = inputs.mask {
+                for map in maps(result) {
+                    let path = "\(folder)/\(prefix)_stat-\(map.kind).nii.gz"
+                    named.append((map.kind, path))
+                }
+                try writeMaps(maps(result), paths: named.map(\.1), mask: mask, spaceCode: inputs.spaceCode)
+            } else {
+                let path = "\(folder)/\(prefix)_stats.tsv"
+                try table(result, names: inputs.measureNames).write(to: path)
+                named.append(("table", path))
+            }
+            files += named.map(\.1)
+            outputsByContrast.append(named)
+        }
+        if let mask = inputs.mask, let first = results.first {
+            let tested = first.fit.tested.map { mask.indices[$0] }
+            var voxels = [Float](repeating: 0, count: mask.grid.voxelCount)
+            for i in tested { voxels[i] = 1 }
+            let path = folder + "/mask.nii.gz"
+            try NIfTIWriter.write(Volume(grid: mask.grid, voxels: voxels), to: path, datatype: .uint8,
+                                  description: "cohortex glm: tested voxels", spaceCode: inputs.spaceCode)
+            files.append(path)
+        }
+        let design = inputs.design
+        let designTable = TSVTable(columns: ["participant_id"] + design.columnNames, rows: design.participants.indices.map { r in
+            [design.participants[r]] + (0..<design.columnCount).map { "\(design[r, $0])" }
+        })
+        try designTable.write(to: folder + "/design.tsv")
+        files.append(folder + "/design.tsv")
+        let sidecar = GroupSidecar.json(results, inputs: inputs, options: options, outputs: outputsByContrast, fingerprint: fingerprint)
+        try AtomicFile.write(sidecar.rendered(pretty: true) + "\n", to: folder + "/glm.json")
+        files.append(folder + "/glm.json")
+        return files
+    }
+
+    /// The maps of one contrast, in the order they are listed in the sidecar.
+    static func maps(_ result: ContrastResult) -> [MapOutput] {
+        let plan = result.fit.plan
+        let (df1, df2) = plan.statisticDegreesOfFreedom
+        var out: [MapOutput] = []
+        switch plan.contrast.kind {
+        case .t:
+            out.append(MapOutput(kind: "t", values: result.fit.statistic, fill: 0, intent: .tTest(degreesOfFreedom: df2), intentName: "t"))
+        case .f:
+            out.append(MapOutput(kind: "F", values: result.fit.statistic, fill: 0, intent: .fTest(numeratorDF: df1, denominatorDF: df2), intentName: "F"))
+        }
+        out.append(MapOutput(kind: "z", values: result.z, fill: 0, intent: .zScore, intentName: "z"))
+        if plan.contrast.kind == .t {
+            out.append(MapOutput(kind: "effect", values: result.fit.estimate, fill: 0, intent: .estimate, intentName: "contrast estimate"))
+        }
+        if let g = result.g { out.append(MapOutput(kind: "g", values: g, fill: 0, intent: .estimate, intentName: "Hedges g")) }
+        out.append(MapOutput(kind: "p", values: result.p, fill: 1, intent: .pValue, intentName: "p parametric"))
+        out.append(MapOutput(kind: "pfdr", values: result.q, fill: 1, intent: .pValue, intentName: "q FDR (BH)"))
+        if let perm = result.permutation {
+            out.append(MapOutput(kind: "pperm", values: perm.pUncorrected, fill: 1, intent: .pValue, intentName: "p permutation"))
+            out.append(MapOutput(kind: "pfwe", values: perm.pFamilyWise, fill: 1, intent: .pValue, intentName: "p FWE (max stat)"))
+            if let tfce = perm.tfce, let unc = perm.tfcePUncorrected, let fwe = perm.tfcePFamilyWise {
+                out.append(MapOutput(kind: "tfce", values: tfce, fill: 0, intent: .estimate, intentName: "TFCE"))
+                out.append(MapOutput(kind: "tfcepperm", values: unc, fill: 1, intent: .pValue, intentName: "p TFCE permutation"))
+                out.append(MapOutput(kind: "tfcepfwe", values: fwe, fill: 1, intent: .pValue, intentName: "p TFCE FWE"))
+            }
+        }
+        return out
+    }
+
+    /// Writes maps in parallel (one per chunk), each scattered into the grid with its fill value.
+    static func writeMaps(_ maps: [MapOutput], paths: [String], mask: VoxelMask, spaceCode: Int32) throws {
+        var failures = [Error?](repeating: nil, count: maps.count)
+        failures.withUnsafeMutableBufferPointer { failures in
+            let out = UnsafeSendableBox(failures)
+            Parallel.forEach(chunks: maps.count) { i in
+                let map = maps[i]
+                do {
+                    let volume = mask.scatter(map.values.map { Float($0) }, fill: map.fill)
+                    try NIfTIWriter.write(volume, to: paths[i], intent: map.intent, intentName: map.intentName,
+                                          description: "cohortex glm stat-\(map.kind)", spaceCode: spaceCode)
+                } catch {
+                    out.value[i] = error
+                }
+            }
+        }
+        if let failure = failures.compactMap({ $0 }).first { throw failure }
+    }
+
+    /// One row per region/edge.
+    static func table(_ result: ContrastResult, names: [String]) -> TSVTable {
+        let fit = result.fit
+        let kind = fit.plan.contrast.kind
+        let (df1, df2) = fit.plan.statisticDegreesOfFreedom
+        var columns = ["region", "status"]
+        columns += kind == .t ? ["estimate", "se", "t", "df"] : ["F", "df_num", "df_den"]
+        columns += ["p", "z", "q_fdr"]
+        if result.g != nil { columns.append("g") }
+        if result.permutation != nil { columns += ["p_perm", "p_fwe"] }
+        let rows = names.indices.map { m -> [String] in
+            let ok = fit.status[m] == .ok
+            func value(_ x: Double) -> String { ok ? TSVTable.format(x) : "n/a" }
+            var row = [names[m], statusName(fit.status[m])]
+            if kind == .t {
+                row += [value(fit.estimate[m]), value(fit.standardError[m]), value(fit.statistic[m]), TSVTable.format(df2)]
+            } else {
+                row += [value(fit.statistic[m]), TSVTable.format(df1), TSVTable.format(df2)]
+            }
+            row += [value(result.p[m]), value(result.z[m]), value(result.q[m])]
+            if let g = result.g { row.append(value(g[m])) }
+            if let perm = result.permutation { row += [value(perm.pUncorrected[m]), value(perm.pFamilyWise[m])] }
+            return row
+        }
+        return TSVTable(columns: columns, rows: rows)
+    }
+
+    static func statusName(_ status: MeasureStatus) -> String {
+        switch status {
+        case .ok: return "ok"
+        case .constant: return "constant"
+        case .nonFinite: return "non-finite"
+        case .perfectFit: return "perfect-fit"
+        }
+    }
+}

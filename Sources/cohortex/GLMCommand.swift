@@ -1,0 +1,145 @@
+import ArgumentParser
+import Foundation
+import Pipeline
+import Stats
+
+struct GLMCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "glm",
+        abstract: "Group GLM per voxel or region: t/F contrasts, permutation FWE (Freedman–Lane), TFCE, FDR, Hedges' g.",
+        discussion: """
+        The model is a formula over participants.tsv columns: an intercept, categorical columns \
+        treatment-coded (reference: the first level in sorted order, or --reference COLUMN=LEVEL), \
+        continuous covariates mean-centred. Participants with a missing model value or without data are \
+        dropped and listed.
+
+        Contrasts: pain-control (two levels of a factor), age / -age (a covariate's slope), mean, \
+        group[pain] (a design column), 0,1,0,0 or [0 1 0 0] (weights), F(group), F(group, age) or \
+        [0 1 0; 0 0 1] (F tests). Prefix label= to name the outputs (contrast-<label>_stat-t.nii.gz).
+
+        --maps: a glob of 3D maps; the participant is the sub-<label> in each file name. --table: a TSV \
+        whose rows are participants (participant_id column) and whose other columns are regions or edges.
+
+        t tests are one-sided (positive direction, as randomise and PALM; test control-pain for the other) \
+        unless --two-sided. Permutation p-values are (1 + count)/(N + 1). Split a long run with \
+        --chunk k/N (any machine, same arguments), then combine with --from-chunks DIR: the result is \
+        identical to a single run. Without --tfce chunks split the voxels; with --tfce (which needs whole \
+        maps) they split the permutations.
+        """
+    )
+
+    @Option(help: "BIDS participants.tsv (participant_id plus model columns; n/a is missing).")
+    var participants: String
+
+    @Option(help: "Model formula, e.g. \"~ group + age + sex\" (C(column) forces a categorical column).")
+    var model: String
+
+    @Option(name: .customLong("contrast"), help: "A contrast; repeat for several.")
+    var contrasts: [String] = []
+
+    @Option(help: "Glob of per-participant 3D maps, e.g. 'derivatives/sub-*_stat-z.nii.gz' (quote it).")
+    var maps: String?
+
+    @Option(help: "Regional TSV: participant_id plus one column per region or edge.")
+    var table: String?
+
+    @Option(help: "3D mask on the maps' grid (default: voxels finite in every map and non-zero in at least one).")
+    var mask: String?
+
+    @Option(help: "Random permutations or sign flips besides the identity (0: parametric only).")
+    var permutations = 5000
+
+    @Option(help: "Seed of the permutations.")
+    var seed: UInt64 = 1
+
+    @Flag(help: "Threshold-free cluster enhancement (E = 0.5, H = 2, 26-connectivity) with FWE p-values (maps only).")
+    var tfce = false
+
+    @Flag(name: .customLong("two-sided"), help: "Two-sided t tests (|t|).")
+    var twoSided = false
+
+    @Option(name: .customLong("reference"), help: "Reference level of a categorical column, COLUMN=LEVEL; repeat for several.")
+    var references: [String] = []
+
+    @Option(help: "Compute only chunk k of N of the permutations and write DIR/chunk-<k>of<N>.glmchunk.")
+    var chunk: String?
+
+    @Option(name: .customLong("from-chunks"), help: "Combine the chunk files in this folder instead of permuting.")
+    var fromChunks: String?
+
+    @Option(help: "Output folder.")
+    var out: String
+
+    @OptionGroup var global: GlobalOptions
+
+    func validate() throws {
+        guard (maps == nil) != (table == nil) else { throw ValidationError("give exactly one of --maps and --table") }
+        guard !contrasts.isEmpty else { throw ValidationError("give at least one --contrast, e.g. --contrast pain-control") }
+        guard permutations >= 0 else { throw ValidationError("--permutations must be 0 or more, got \(permutations)") }
+        if tfce && maps == nil { throw ValidationError("--tfce needs --maps: a regional table has no spatial neighbours") }
+        if tfce && permutations == 0 { throw ValidationError("--tfce needs permutations (--permutations > 0)") }
+        if mask != nil && maps == nil { throw ValidationError("--mask applies to --maps only") }
+        if let chunk {
+            guard ChunkSelection(parsing: chunk) != nil else { throw ValidationError("--chunk must be k/N with 1 ≤ k ≤ N, got \(chunk)") }
+            guard permutations > 0 else { throw ValidationError("--chunk splits the permutations: give --permutations > 0") }
+            guard fromChunks == nil else { throw ValidationError("--chunk and --from-chunks exclude each other") }
+        }
+        if fromChunks != nil && permutations == 0 { throw ValidationError("--from-chunks needs the --permutations the chunks were run with") }
+        _ = try parsedReferences()
+    }
+
+    func parsedReferences() throws -> [String: String] {
+        var out: [String: String] = [:]
+        for text in references {
+            let parts = text.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
+                throw ValidationError("--reference must be COLUMN=LEVEL, got \(text)")
+            }
+            out[parts[0]] = parts[1]
+        }
+        return out
+    }
+
+    func run() throws {
+        global.apply()
+        try reportingErrors {
+            var options = GroupAnalysisOptions(participants: participants, formula: model, contrasts: contrasts,
+                                               data: maps.map { .maps(pattern: $0) } ?? .table(path: table!), output: out)
+            options.references = try parsedReferences()
+            options.mask = mask
+            options.permutations = permutations
+            options.seed = seed
+            options.tfce = tfce
+            options.twoSided = twoSided
+            options.chunk = chunk.flatMap(ChunkSelection.init(parsing:))
+            options.fromChunks = fromChunks
+            options.softwareVersion = Cohortex.configuration.version
+            options.commandLine = CommandLine.arguments
+            let summary = try GroupAnalysis.run(options, warn: warn)
+            print(Self.report(summary, options: options))
+        }
+    }
+
+    /// A few lines per contrast: what was tested and the smallest p-values.
+    static func report(_ summary: GroupAnalysisSummary, options: GroupAnalysisOptions) -> String {
+        if let chunk = summary.chunkFile { return "chunk \(options.chunk!) of the permutations written to \(chunk)" }
+        let design = summary.inputs.design
+        let unit = summary.inputs.mask == nil ? "regions" : "voxels"
+        var lines = ["\(design.rowCount) participants (\(design.dropped.count) dropped), model \(design.formula?.description ?? options.formula), \(design.rowCount - design.columnCount) residual df"]
+        for f in design.factors { lines.append("  \(f.term): reference level \(f.reference) (levels \(f.levels.joined(separator: ", ")))") }
+        func smallest(_ xs: [Double]) -> String { String(format: "%.3g", xs.min() ?? 1) }
+        for result in summary.results {
+            let fit = result.fit
+            var line = "contrast \(result.contrast.label) (\(result.contrast.specification), \(result.contrast.kind.rawValue)): \(fit.tested.count) \(unit) tested; min p \(smallest(result.p)), min q FDR \(smallest(result.q))"
+            if let perm = result.permutation {
+                let significant = perm.pFamilyWise.filter { $0 < 0.05 }.count
+                let noun = significant == 1 ? String(unit.dropLast()) : unit
+                line += ", min p FWE \(smallest(perm.pFamilyWise)) (\(significant) \(noun) < 0.05; \(perm.method), \(perm.result.count) permutations)"
+                if let tfce = perm.tfcePFamilyWise { line += ", min p TFCE-FWE \(smallest(tfce))" }
+            }
+            lines.append(line)
+        }
+        lines.append("outputs in \(options.output) (\(summary.files.count) files, parameters in glm.json)")
+        return lines.joined(separator: "\n")
+    }
+}
