@@ -22,6 +22,7 @@ public enum GroupInputError: Error, Equatable, Sendable, CustomStringConvertible
     case duplicateMaps(participant: String, paths: [String])
     case emptyMask(path: String)
     case noMeasures(path: String)
+    case gridMismatch(path: String, reference: String, detail: String)
 
     public var description: String {
         switch self {
@@ -32,6 +33,8 @@ public enum GroupInputError: Error, Equatable, Sendable, CustomStringConvertible
             return "participant \(id) has \(paths.count) maps matching the pattern (\(paths.joined(separator: ", "))): make the pattern select one per participant"
         case .emptyMask(let p): return "\(p): the mask has no voxels where every map is finite"
         case .noMeasures(let p): return "\(p): no region columns besides participant_id"
+        case .gridMismatch(let p, let reference, let detail):
+            return "\(p): grid differs from \(reference) (\(detail)); resample every map to one grid first"
         }
     }
 
@@ -117,7 +120,7 @@ public struct GroupInputs: Sendable {
         let images = try paths.map { try NIfTIImage(path: $0) }
         let reference = images[0]
         for image in images {
-            try image.requireGrid(reference.grid, referencePath: reference.path)
+            try requireGrid(image, reference: reference)
             guard image.header.frames == 1 else {
                 throw NIfTIError.invalidField(path: image.path, field: "dim", value: "\(image.header.dim)", expected: "a 3D map (one frame)")
             }
@@ -126,7 +129,7 @@ public struct GroupInputs: Sendable {
         let maskSource: String
         if let maskPath {
             let maskImage = try NIfTIImage(path: maskPath)
-            try maskImage.requireGrid(reference.grid, referencePath: reference.path)
+            try requireGrid(maskImage, reference: reference)
             mask = VoxelMask(grid: reference.grid, indices: try maskImage.readMask().indices)
             maskSource = maskPath
         } else {
@@ -166,6 +169,21 @@ public struct GroupInputs: Sendable {
                            spaceCode: Int32(reference.header.sformCode > 0 ? reference.header.sformCode
                                             : reference.header.qformCode > 0 ? reference.header.qformCode : 2),
                            unlisted: unlisted, warnings: warnings)
+    }
+
+    /// The image's grid must match the reference's (shape, and affine within 1e-3 mm); the error is one line.
+    static func requireGrid(_ image: NIfTIImage, reference: NIfTIImage) throws {
+        let a = image.grid, b = reference.grid
+        guard !a.matches(b, tolerance: 1e-3) else { return }
+        let detail: String
+        if a.shape != b.shape {
+            detail = "shape \(a.shape) vs \(b.shape)"
+        } else {
+            let difference = zip(a.affine.m, b.affine.m).map { abs($0 - $1) }.max() ?? 0
+            let origin = { (g: Grid) in [g.affine[0, 3], g.affine[1, 3], g.affine[2, 3]].map { String(format: "%g", $0) }.joined(separator: ", ") }
+            detail = String(format: "affines differ by up to %g mm; origin (%@) vs (%@)", difference, origin(a), origin(b))
+        }
+        throw GroupInputError.gridMismatch(path: image.path, reference: reference.path, detail: detail)
     }
 
     /// The `sub-<label>` entity of a BIDS file name.

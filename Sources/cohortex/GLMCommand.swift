@@ -34,7 +34,7 @@ struct GLMCommand: ParsableCommand {
     @Option(help: "Model formula, e.g. \"~ group + age + sex\" (C(column) forces a categorical column).")
     var model: String
 
-    @Option(name: .customLong("contrast"), help: "A contrast; repeat for several.")
+    @Option(name: .customLong("contrast"), help: "A contrast; repeat for several (write --contrast=-age when it starts with -).")
     var contrasts: [String] = []
 
     @Option(help: "Glob of per-participant 3D maps, e.g. 'derivatives/sub-*_stat-z.nii.gz' (quote it).")
