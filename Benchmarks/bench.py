@@ -134,7 +134,9 @@ def bench_read(cohortex, repeats):
     ])
 
 
-BENCHES = {"read": bench_read}
+from bench_glm import bench_glm  # noqa: E402  (Benchmarks/ is on sys.path when bench.py runs)
+
+BENCHES = {"read": bench_read, "glm": bench_glm}
 
 
 def main():

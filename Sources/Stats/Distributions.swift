@@ -1,28 +1,39 @@
 import CNIfTI
+import Foundation
 
 /// Parametric tails and z-equivalents through libnifti's nifticdf (the cdflib routines FSL also uses).
+/// cdflib keeps state in static variables, so concurrent calls corrupt each other's results
+/// (seen as p = 0 for |t| = 1.3): every call goes through one lock.
 public enum Distributions {
+    private static let lock = NSLock()
+
+    private static func locked(_ body: () -> Double) -> Double {
+        lock.lock()
+        defer { lock.unlock() }
+        return body()
+    }
+
     static let tCode = Int32(NIFTI_INTENT_TTEST)
     static let fCode = Int32(NIFTI_INTENT_FTEST)
 
     /// P(T > t) for Student's t with `df` degrees of freedom.
     public static func tUpperTail(_ t: Double, degreesOfFreedom df: Double) -> Double {
-        clamp(nifti_stat2rcdf(t, tCode, df, 0, 0))
+        clamp(locked { nifti_stat2rcdf(t, tCode, df, 0, 0) })
     }
 
     /// P(F > f) for the F distribution with (`numerator`, `denominator`) degrees of freedom.
     public static func fUpperTail(_ f: Double, numerator: Double, denominator: Double) -> Double {
-        clamp(nifti_stat2rcdf(f, fCode, numerator, denominator, 0))
+        clamp(locked { nifti_stat2rcdf(f, fCode, numerator, denominator, 0) })
     }
 
     /// The z with the same upper tail as t (sign preserved).
     public static func zFromT(_ t: Double, degreesOfFreedom df: Double) -> Double {
-        nifti_stat2zscore(t, tCode, df, 0, 0)
+        locked { nifti_stat2zscore(t, tCode, df, 0, 0) }
     }
 
     /// The z with the same upper tail as f.
     public static func zFromF(_ f: Double, numerator: Double, denominator: Double) -> Double {
-        nifti_stat2zscore(f, fCode, numerator, denominator, 0)
+        locked { nifti_stat2zscore(f, fCode, numerator, denominator, 0) }
     }
 
     /// The parametric p-value of a statistic: t one- or two-sided, F upper tail.

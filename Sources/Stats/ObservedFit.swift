@@ -157,24 +157,20 @@ public struct ObservedFit: Sendable {
         return counts
     }
 
-    /// Parametric p-values (1 for measures not tested).
+    /// Parametric p-values (1 for measures not tested). Serial: nifticdf is not thread-safe.
     public func pValues(twoSided: Bool) -> [Double] {
         let dfs = plan.statisticDegreesOfFreedom
-        return Parallel.map(chunks: (statistic.count + 4095) / 4096) { c in
-            (c * 4096..<min(statistic.count, (c + 1) * 4096)).map { m in
-                status[m] == .ok ? Distributions.pValue(statistic[m], kind: plan.contrast.kind, degreesOfFreedom: dfs, twoSided: twoSided) : 1
-            }
-        }.flatMap { $0 }
+        return statistic.indices.map { m in
+            status[m] == .ok ? Distributions.pValue(statistic[m], kind: plan.contrast.kind, degreesOfFreedom: dfs, twoSided: twoSided) : 1
+        }
     }
 
     /// z-equivalents of the statistics (0 for measures not tested).
     public func zScores() -> [Double] {
         let dfs = plan.statisticDegreesOfFreedom
-        return Parallel.map(chunks: (statistic.count + 4095) / 4096) { c in
-            (c * 4096..<min(statistic.count, (c + 1) * 4096)).map { m in
-                status[m] == .ok ? Distributions.zScore(statistic[m], kind: plan.contrast.kind, degreesOfFreedom: dfs) : 0
-            }
-        }.flatMap { $0 }
+        return statistic.indices.map { m in
+            status[m] == .ok ? Distributions.zScore(statistic[m], kind: plan.contrast.kind, degreesOfFreedom: dfs) : 0
+        }
     }
 
     /// Hedges' g = J · estimate / σ̂ for group comparisons (covariate-adjusted standardised

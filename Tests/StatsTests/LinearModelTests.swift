@@ -1,4 +1,5 @@
 import Foundation
+import Kernels
 import NIfTI
 import Stats
 import Testing
@@ -118,5 +119,23 @@ struct LinearModelTests {
             let ref = try StatsFixtures.python("hedges", ["a": a, "b": b])
             #expect(StatsFixtures.relativeError(g[j], ref["g"] as! Double) < 1e-10)
         }
+    }
+
+    @Test("nifticdf from many threads at once gives the serial results (its cdflib state is behind a lock)")
+    func distributionsAreThreadSafe() {
+        let t = (0..<300_000).map { Double($0 % 997) / 90 - 5 }
+        let serial = t.map { Distributions.pValue($0, kind: .t, degreesOfFreedom: (1, 37), twoSided: true) }
+        var parallel = [Double](repeating: -1, count: t.count)
+        parallel.withUnsafeMutableBufferPointer { out in
+            let box = UnsafeSendableBox(out)
+            DispatchQueue.concurrentPerform(iterations: 4) { w in
+                for i in stride(from: w, to: t.count, by: 4) {
+                    box.value[i] = Distributions.pValue(t[i], kind: .t, degreesOfFreedom: (1, 37), twoSided: true)
+                }
+            }
+        }
+        let differing = zip(parallel, serial).filter { $0.0 != $0.1 }.count
+        #expect(differing == 0, "\(differing) of \(t.count) p-values differ when computed concurrently")
+        #expect(abs(Distributions.tUpperTail(1.3125, degreesOfFreedom: 96) - 0.09624) < 1e-4)
     }
 }
