@@ -57,8 +57,10 @@ extension PermutationEngine {
                         tfce.transform(map, twoSided: twoSided, step: dh, into: out, workspace: workspaces[lane])
                         var top: Float = -.infinity, tfceTop: Float = -.infinity
                         for j in 0..<m {
-                            top = max(top, twoSided ? max(map[j], -map[j]) : map[j])
-                            tfceTop = max(tfceTop, twoSided ? max(out[j], -out[j]) : out[j])
+                            let v = twoSided ? Self.magnitude(map[j]) : map[j]
+                            let e = twoSided ? Self.magnitude(out[j]) : out[j]
+                            if v > top { top = v }
+                            if e > tfceTop { tfceTop = e }
                         }
                         let slot = group.lowerBound + k - permutations.lowerBound
                         maxima[slot] = top
@@ -72,8 +74,8 @@ extension PermutationEngine {
                     for k in 0..<group.count {
                         let map = maps + k * m, out = enhanced + k * m
                         for j in range {
-                            let v = twoSided ? max(map[j], -map[j]) : map[j]
-                            let e = twoSided ? max(out[j], -out[j]) : out[j]
+                            let v = twoSided ? Self.magnitude(map[j]) : map[j]
+                            let e = twoSided ? Self.magnitude(out[j]) : out[j]
                             if v >= target[j] { counts[j] += 1 }
                             if e >= tfceTarget[j] { tfceCounts[j] += 1 }
                         }

@@ -158,7 +158,8 @@ public struct PermutationEngine: Sendable {
                 squares = squares + x * x
                 if r < rank { numerator = numerator + x * x }
             }
-            let rss = pointwiseMax(SIMD8<Float>(repeating: 1) - squares, SIMD8<Float>(repeating: rssFloor))
+            var rss = SIMD8<Float>(repeating: 1) - squares
+            rss.replace(with: rssFloor, where: rss .< rssFloor)  // (the generic pointwiseMax is not inlined)
             let value: SIMD8<Float>
             switch kind {
             case .t: value = raw.loadUnaligned(fromByteOffset: j * 4, as: SIMD8<Float>.self) / (rss * invDF).squareRoot()
@@ -174,7 +175,8 @@ public struct PermutationEngine: Sendable {
                 squares = squares + x * x
                 if r < rank { numerator = numerator + x * x }
             }
-            let rss = max(1 - squares, rssFloor)
+            var rss = 1 - squares
+            if rss < rssFloor { rss = rssFloor }
             switch kind {
             case .t: out[j] = w[j] / (rss * invDF).squareRoot()
             case .f: out[j] = (numerator * invRank) / (rss * invDF)
@@ -205,7 +207,11 @@ public struct PermutationEngine: Sendable {
     }
 
     /// The compared form of statistics: |t| for two-sided t, else unchanged.
-    public func compared(_ values: [Float]) -> [Float] { comparesMagnitude ? values.map { max($0, -$0) } : values }
+    public func compared(_ values: [Float]) -> [Float] { comparesMagnitude ? values.map(Self.magnitude) : values }
+
+    /// |x| as the kernels compute it (negatives negated; −0 stays −0), so every path agrees bit for bit.
+    @inline(__always)
+    static func magnitude(_ x: Float) -> Float { x < 0 ? -x : x }
 
     /// Permutations in a super-batch: enough to amortise building design rows, bounded to 64 MB.
     var superBatch: Int {
@@ -269,19 +275,19 @@ public struct PermutationEngine: Sendable {
         var j = 0
         while j + 8 <= width {
             var v = raw.loadUnaligned(fromByteOffset: j * 4, as: SIMD8<Float>.self)
-            if magnitude { v = pointwiseMax(v, -v) }
+            if magnitude { v.replace(with: -v, where: v .< 0) }
             let reached = v .>= traw.loadUnaligned(fromByteOffset: j * 4, as: SIMD8<Float>.self)
             var c = craw.loadUnaligned(fromByteOffset: j * 4, as: SIMD8<UInt32>.self)
             c &+= SIMD8<UInt32>(repeating: 0).replacing(with: 1, where: reached)
             craw.storeBytes(of: c, toByteOffset: j * 4, as: SIMD8<UInt32>.self)
-            top = pointwiseMax(top, v)
+            top.replace(with: v, where: v .> top)
             j += 8
         }
         var result = top.max()
         while j < width {
-            let v = magnitude ? max(values[j], -values[j]) : values[j]
+            let v = magnitude ? Self.magnitude(values[j]) : values[j]
             if v >= target[j] { counts[j] += 1 }
-            result = max(result, v)
+            if v > result { result = v }
             j += 1
         }
         return result

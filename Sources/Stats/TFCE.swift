@@ -145,13 +145,14 @@ public struct TFCE: Sendable {
         offsets.withUnsafeBufferPointer { offsets in
         neighbours.withUnsafeBufferPointer { neighbours in
             let e = extent
-            func find(_ v: Int32) -> Int32 {
+            /// Root of v, compressing the path; each node keeps its offset (the sum of `acc` from it up
+            /// to, not including, the root) so its score stays the sum along its path.
+            func findSlow(_ v: Int32) -> Int32 {
                 var root = v
                 while parent[Int(root)] != root { root = parent[Int(root)] }
                 var total = 0.0
                 var x = v
                 while x != root { total += acc[Int(x)]; x = parent[Int(x)] }
-                // Compress: each node on the path now points at the root and holds its offset to it.
                 x = v
                 var before = 0.0
                 while x != root {
@@ -164,7 +165,12 @@ public struct TFCE: Sendable {
                 }
                 return root
             }
-            func flush(_ r: Int, to j: Int32) {
+            @inline(__always) func find(_ v: Int32) -> Int32 {
+                let p = parent[Int(v)]
+                if p == v || parent[Int(p)] == p { return p }  // a root, or one step below one: nothing to compress
+                return findSlow(v)
+            }
+            @inline(__always) func flush(_ r: Int, to j: Int32) {
                 if top[r] != j {
                     acc[r] += Self.power(Double(size[r]), e) * (g[Int(top[r])] - g[Int(j)])
                     top[r] = j
@@ -178,17 +184,21 @@ public struct TFCE: Sendable {
                     size[Int(v)] = 1
                     top[Int(v)] = level
                     acc[Int(v)] = 0
+                    var root = v  // v's cluster root, kept current across the merges below
                     for n in Int(offsets[Int(v)])..<Int(offsets[Int(v) + 1]) {
                         let u = neighbours[n]
-                        guard parent[Int(u)] >= 0 else { continue }
-                        var a = Int(find(v)), b = Int(find(u))
-                        guard a != b else { continue }
+                        let pu = parent[Int(u)]
+                        guard pu >= 0, pu != root else { continue }  // inactive, or already in v's cluster
+                        let other = find(u)
+                        guard other != root else { continue }
+                        var a = Int(root), b = Int(other)
                         flush(a, to: level)
                         flush(b, to: level)
                         if size[a] < size[b] { swap(&a, &b) }
                         acc[b] -= acc[a]
                         parent[b] = Int32(a)
                         size[a] += size[b]
+                        root = Int32(a)
                     }
                 }
             }
