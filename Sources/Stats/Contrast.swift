@@ -62,8 +62,12 @@ public struct Contrast: Sendable, Equatable {
             }
             rows = try items.flatMap { try parser.item($0, inF: true).rows }
             kind = .f
-            derived = "F" + items.map { ContrastParser.labelWords($0) }.joined()
-        } else if body.hasPrefix("[") || body.first.map({ "0123456789.+-".contains($0) }) == true && ContrastParser.isNumeric(body) {
+            derived = "F" + items.enumerated().map { n, item in
+                let word = ContrastParser.labelWords(item)
+                return n == 0 ? word : word.prefix(1).uppercased() + word.dropFirst()
+            }.joined()
+        } else if body.hasPrefix("[") || body.first.map({ "0123456789.+-".contains($0) }) == true && ContrastParser.isNumeric(body)
+                    && (try? parser.levelDifference(body)) == nil {  // "2-1" is a level difference when a C(column) has levels 1 and 2
             rows = try parser.matrix(body)
             kind = rows.count > 1 ? .f : .t
             derived = "c\(index + 1)"
@@ -98,7 +102,7 @@ struct ContrastParser {
         if text.hasPrefix("-") { sign = -1; text = text.dropFirst().trimmingCharacters(in: .whitespaces) }
         else if text.hasPrefix("+") { text = text.dropFirst().trimmingCharacters(in: .whitespaces) }
         guard !text.isEmpty else { throw StatsError.contrastSyntax(contrast: spec, reason: "empty item") }
-        if Self.isNumeric(text) || text.hasPrefix("[") {
+        if text.hasPrefix("[") || Self.isNumeric(text) && (try? levelDifference(text)) == nil {
             let rows = try matrix(text)
             return (rows.map { $0.map { $0 * sign } }, nil)
         }

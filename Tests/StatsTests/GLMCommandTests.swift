@@ -18,7 +18,7 @@ struct GLMCommandTests {
         let out = folder + "/out"
         let t = try NIfTIImage(path: out + "/contrast-painMinusControl_stat-t.nii.gz")
         #expect(t.header.intentCode == 3 && t.header.intentParameters[0] == 20)  // 24 participants − 4 columns
-        #expect(try NIfTIImage(path: out + "/contrast-Fgroupage_stat-F.nii.gz").header.intentParameters.prefix(2) == [2, 20])
+        #expect(try NIfTIImage(path: out + "/contrast-FgroupAge_stat-F.nii.gz").header.intentParameters.prefix(2) == [2, 20])
         #expect(try NIfTIImage(path: out + "/contrast-painMinusControl_stat-pfwe.nii.gz").header.intentCode == 22)
         #expect(try NIfTIImage(path: out + "/contrast-painMinusControl_stat-z.nii.gz").header.intentCode == 5)
 
