@@ -20,8 +20,10 @@ extension PermutationEngine {
         var tfceCounts = [UInt32](repeating: 0, count: m)
         var maps = [Float](repeating: 0, count: Self.tfceGroup * m)
         var enhanced = [Float](repeating: 0, count: Self.tfceGroup * m)
-        let lanes = 8
-        let workspaces = (0..<lanes).map { _ in TFCE.Workspace(count: m) }
+        // One workspace per lane, each a few volumes in size. Every map's TFCE is computed alone, so
+        // the lane count (set by the threads available) cannot change any result.
+        let lanes = max(1, min(Parallel.threadCount, Self.tfceGroup))
+        let workspaces = (0..<lanes).map { _ in TFCE.Workspace(for: tfce) }
         for start in Swift.stride(from: permutations.lowerBound, to: permutations.upperBound, by: Self.tfceGroup) {
             let group = start..<min(permutations.upperBound, start + Self.tfceGroup)
             let rows = designRows(group)

@@ -12,45 +12,49 @@ import NIfTI
 /// Computed in one sweep from the highest threshold down with a union–find forest: voxels join
 /// at their own level, and each cluster root carries a lazily added score (flushed whenever the
 /// cluster grows, with prefix sums of (j·dh)^H·dh) that members read through offsets along their
-/// path to the root — O(V α(V)) per map instead of one labelling per threshold.
+/// path to the root — O(V α(V)) per map instead of one labelling per threshold. Voxels join in
+/// level order, which is spatially random, so the forest lives on the mask's bounding box padded
+/// by one voxel: the 26 neighbours are fixed index offsets, loaded independently of each other
+/// (an order of magnitude faster than neighbour lists, whose loads chain).
 public struct TFCE: Sendable {
     public let extent: Double
     public let height: Double
     /// Voxels enhanced (positions 0..<count correspond to the grid indices given at init).
     public let count: Int
-    let offsets: [Int32]
-    let neighbours: [Int32]
+    /// Box index of each voxel.
+    let box: [Int32]
+    /// Cells in the padded bounding box.
+    let boxCount: Int
+    /// Index offsets of the 26 neighbours within the box.
+    let deltas: [Int]
+    /// −1 for voxels (not yet joined), −2 for cells outside the voxels: a workspace's starting forest.
+    let emptyForest: [Int32]
 
     /// Connectivity over `voxels` (linear grid indices) of `grid`: the 26 neighbours sharing a face, edge or corner.
     public init(grid: Grid, voxels: [Int], extent: Double = 0.5, height: Double = 2) {
         self.extent = extent
         self.height = height
         count = voxels.count
-        var position = [Int32](repeating: -1, count: grid.voxelCount)
-        for (k, index) in voxels.enumerated() { position[index] = Int32(k) }
-        var offsets = [Int32](repeating: 0, count: voxels.count + 1)
-        var neighbours: [Int32] = []
-        neighbours.reserveCapacity(voxels.count * 26)
-        for (k, index) in voxels.enumerated() {
-            let (i, j, l) = grid.coordinates(of: index)
-            for dz in -1...1 {
-                let z = l + dz
-                guard z >= 0, z < grid.nz else { continue }
-                for dy in -1...1 {
-                    let y = j + dy
-                    guard y >= 0, y < grid.ny else { continue }
-                    for dx in -1...1 {
-                        let x = i + dx
-                        guard x >= 0, x < grid.nx, dx != 0 || dy != 0 || dz != 0 else { continue }
-                        let p = position[grid.index(x, y, z)]
-                        if p >= 0 { neighbours.append(p) }
-                    }
-                }
-            }
-            offsets[k + 1] = Int32(neighbours.count)
+        var lo = (Int.max, Int.max, Int.max), hi = (Int.min, Int.min, Int.min)
+        for index in voxels {
+            let (i, j, k) = grid.coordinates(of: index)
+            lo = (min(lo.0, i), min(lo.1, j), min(lo.2, k))
+            hi = (max(hi.0, i), max(hi.1, j), max(hi.2, k))
         }
-        self.offsets = offsets
-        self.neighbours = neighbours
+        if voxels.isEmpty { lo = (0, 0, 0); hi = (0, 0, 0) }
+        let bx = hi.0 - lo.0 + 3, by = hi.1 - lo.1 + 3, bz = hi.2 - lo.2 + 3
+        boxCount = bx * by * bz
+        var forest = [Int32](repeating: -2, count: boxCount)
+        box = voxels.map { index in
+            let (i, j, k) = grid.coordinates(of: index)
+            let b = (i - lo.0 + 1) + bx * ((j - lo.1 + 1) + by * (k - lo.2 + 1))
+            forest[b] = -1
+            return Int32(b)
+        }
+        emptyForest = forest
+        var deltas: [Int] = []
+        for dz in -1...1 { for dy in -1...1 { for dx in -1...1 where dx != 0 || dy != 0 || dz != 0 { deltas.append(dx + bx * (dy + by * dz)) } } }
+        self.deltas = deltas
     }
 
     /// The step dh for a map: its largest value (largest |value| when two-sided) over 100, as FSL;
@@ -65,23 +69,24 @@ public struct TFCE: Sendable {
     /// Scratch memory for one map at a time; reuse it across maps on one thread.
     public final class Workspace {
         var level: [Int32]
+        var order: [Int32]
+        var score: [Double]
+        /// The forest, on box cells.
         var parent: [Int32]
         var size: [Int32]
         var top: [Int32]
         var accumulated: [Double]
-        var order: [Int32]
-        var score: [Double]
         var cumulative: [Double] = []
         var bucketStart: [Int] = []
 
-        public init(count: Int) {
-            level = [Int32](repeating: 0, count: count)
-            parent = [Int32](repeating: -1, count: count)
-            size = [Int32](repeating: 0, count: count)
-            top = [Int32](repeating: 0, count: count)
-            accumulated = [Double](repeating: 0, count: count)
-            order = [Int32](repeating: 0, count: count)
-            score = [Double](repeating: 0, count: count)
+        public init(for tfce: TFCE) {
+            level = [Int32](repeating: 0, count: tfce.count)
+            order = [Int32](repeating: 0, count: tfce.count)
+            score = [Double](repeating: 0, count: tfce.count)
+            parent = tfce.emptyForest
+            size = [Int32](repeating: 0, count: tfce.boxCount)
+            top = [Int32](repeating: 0, count: tfce.boxCount)
+            accumulated = [Double](repeating: 0, count: tfce.boxCount)
         }
     }
 
@@ -98,7 +103,7 @@ public struct TFCE: Sendable {
     public func transform(_ values: [Float], twoSided: Bool, step dh: Double) -> [Float] {
         precondition(values.count == count, "one value per voxel")
         var out = [Float](repeating: 0, count: count)
-        let ws = Workspace(count: count)
+        let ws = Workspace(for: self)
         values.withUnsafeBufferPointer { v in
             out.withUnsafeMutableBufferPointer { transform(v.baseAddress!, twoSided: twoSided, step: dh, into: $0.baseAddress!, workspace: ws) }
         }
@@ -132,18 +137,19 @@ public struct TFCE: Sendable {
         var fill = ws.bucketStart
         for k in 0..<count where ws.level[k] > 0 {
             let l = Int(ws.level[k])
-            ws.order[fill[l]] = Int32(k)
+            ws.order[fill[l]] = box[k]
             fill[l] += 1
         }
-        for k in 0..<count { ws.parent[k] = -1 }
         let active = ws.bucketStart[maxLevel + 1]
         ws.parent.withUnsafeMutableBufferPointer { parent in
         ws.size.withUnsafeMutableBufferPointer { size in
         ws.top.withUnsafeMutableBufferPointer { top in
         ws.accumulated.withUnsafeMutableBufferPointer { acc in
         ws.cumulative.withUnsafeBufferPointer { g in
-        offsets.withUnsafeBufferPointer { offsets in
-        neighbours.withUnsafeBufferPointer { neighbours in
+        ws.order.withUnsafeBufferPointer { order in
+        ws.score.withUnsafeMutableBufferPointer { score in
+        deltas.withUnsafeBufferPointer { deltas in
+        ws.level.withUnsafeBufferPointer { levels in
             let e = extent
             /// Root of v, compressing the path; each node keeps its offset (the sum of `acc` from it up
             /// to, not including, the root) so its score stays the sum along its path.
@@ -179,16 +185,16 @@ public struct TFCE: Sendable {
             for j in stride(from: maxLevel, through: 1, by: -1) {
                 let level = Int32(j)
                 for slot in ws.bucketStart[j]..<ws.bucketStart[j + 1] {
-                    let v = ws.order[slot]
+                    let v = order[slot]
                     parent[Int(v)] = v
                     size[Int(v)] = 1
                     top[Int(v)] = level
                     acc[Int(v)] = 0
                     var root = v  // v's cluster root, kept current across the merges below
-                    for n in Int(offsets[Int(v)])..<Int(offsets[Int(v) + 1]) {
-                        let u = neighbours[n]
+                    for d in deltas {
+                        let u = Int32(Int(v) + d)
                         let pu = parent[Int(u)]
-                        guard pu >= 0, pu != root else { continue }  // inactive, or already in v's cluster
+                        guard pu >= 0, pu != root else { continue }  // outside, not joined yet, or already in v's cluster
                         let other = find(u)
                         guard other != root else { continue }
                         var a = Int(root), b = Int(other)
@@ -203,16 +209,17 @@ public struct TFCE: Sendable {
                 }
             }
             for slot in 0..<active {
-                let v = Int(ws.order[slot])
+                let v = Int(order[slot])
                 if parent[v] == Int32(v) { flush(v, to: 0) }
             }
-            for slot in 0..<active {
-                let v = ws.order[slot]
+            // Read every voxel's score in voxel order (close cells in turn), then empty the forest.
+            for k in 0..<count where levels[k] > 0 {
+                let v = box[k]
                 let root = find(v)
-                let value = root == v ? acc[Int(v)] : acc[Int(v)] + acc[Int(root)]
-                ws.score[Int(v)] += Double(sign) * value
+                score[k] += Double(sign) * (root == v ? acc[Int(v)] : acc[Int(v)] + acc[Int(root)])
             }
-        }}}}}}}
+            for slot in 0..<active { parent[Int(order[slot])] = -1 }
+        }}}}}}}}}
     }
 
     @inline(__always)
