@@ -1,0 +1,119 @@
+/// The separable passes of `GaussianSmoother` on raw frame buffers. Every pass reduces to one
+/// hot loop, `weightedRowSum`: dst[x] = Σₖ wₖ·rowₖ[x], vectorised across x with SIMD8 — the
+/// x pass points its rows at shifted copies of a reflect-padded line, the y and z passes at
+/// the (reflected) neighbouring rows of a plane or of a z-strip.
+@usableFromInline
+enum SmoothingPasses {
+    /// Scratch buffers for one worker: a padded line, a plane copy, a z-strip and row pointers.
+    @usableFromInline
+    struct Scratch {
+        let line: UnsafeMutablePointer<Float>
+        let plane: UnsafeMutablePointer<Float>
+        let strip: UnsafeMutablePointer<Float>
+        let rows: UnsafeMutablePointer<UnsafePointer<Float>>
+
+        static func with<R>(_ s: SmoothingShape, _ kernels: [GaussianKernel?], _ body: (Scratch) -> R) -> R {
+            let maxRadius = kernels.map { $0?.radius ?? 0 }.max() ?? 0
+            let line = UnsafeMutablePointer<Float>.allocate(capacity: s.nx + 2 * maxRadius)
+            let plane = UnsafeMutablePointer<Float>.allocate(capacity: s.plane)
+            let strip = UnsafeMutablePointer<Float>.allocate(capacity: s.nx * s.nz)
+            let rows = UnsafeMutablePointer<UnsafePointer<Float>>.allocate(capacity: 2 * maxRadius + 1)
+            defer { line.deallocate(); plane.deallocate(); strip.deallocate(); rows.deallocate() }
+            return body(Scratch(line: line, plane: plane, strip: strip, rows: rows))
+        }
+    }
+
+    /// Smooths one whole frame serially (x, y per plane, then z per row).
+    static func frame(_ base: UnsafeMutablePointer<Float>, _ s: SmoothingShape, _ kernels: [GaussianKernel?]) {
+        Scratch.with(s, kernels) { scratch in
+            for z in 0..<s.nz { inPlane(base, s, z: z, kernels, scratch) }
+            if let kz = kernels[2] {
+                for y in 0..<s.ny { alongZ(base, s, y: y, kz, scratch) }
+            }
+        }
+    }
+
+    /// The x and y passes of plane `z`.
+    static func inPlane(_ base: UnsafeMutablePointer<Float>, _ s: SmoothingShape, z: Int, _ kernels: [GaussianKernel?]) {
+        Scratch.with(s, kernels) { inPlane(base, s, z: z, kernels, $0) }
+    }
+
+    /// The z pass of every x-row at `y`.
+    static func alongZ(_ base: UnsafeMutablePointer<Float>, _ s: SmoothingShape, y: Int, _ kernel: GaussianKernel) {
+        Scratch.with(s, [nil, nil, kernel]) { alongZ(base, s, y: y, kernel, $0) }
+    }
+
+    static func inPlane(_ base: UnsafeMutablePointer<Float>, _ s: SmoothingShape, z: Int,
+                        _ kernels: [GaussianKernel?], _ scratch: Scratch) {
+        let plane = base + z * s.plane
+        if let kx = kernels[0] {
+            let r = kx.radius
+            kx.weights.withUnsafeBufferPointer { w in
+                for k in 0...(2 * r) { scratch.rows[k] = UnsafePointer(scratch.line + k) }
+                for y in 0..<s.ny {
+                    let row = plane + y * s.nx
+                    for j in 0..<(s.nx + 2 * r) { scratch.line[j] = row[reflectIndex(j - r, s.nx)] }
+                    weightedRowSum(scratch.rows, w.baseAddress!, taps: 2 * r + 1, count: s.nx, into: row)
+                }
+            }
+        }
+        if let ky = kernels[1] {
+            let r = ky.radius
+            scratch.plane.update(from: plane, count: s.plane)
+            ky.weights.withUnsafeBufferPointer { w in
+                for y in 0..<s.ny {
+                    for k in 0...(2 * r) { scratch.rows[k] = UnsafePointer(scratch.plane + reflectIndex(y + k - r, s.ny) * s.nx) }
+                    weightedRowSum(scratch.rows, w.baseAddress!, taps: 2 * r + 1, count: s.nx, into: plane + y * s.nx)
+                }
+            }
+        }
+    }
+
+    static func alongZ(_ base: UnsafeMutablePointer<Float>, _ s: SmoothingShape, y: Int,
+                       _ kernel: GaussianKernel, _ scratch: Scratch) {
+        let r = kernel.radius
+        for z in 0..<s.nz { (scratch.strip + z * s.nx).update(from: base + z * s.plane + y * s.nx, count: s.nx) }
+        kernel.weights.withUnsafeBufferPointer { w in
+            for z in 0..<s.nz {
+                for k in 0...(2 * r) { scratch.rows[k] = UnsafePointer(scratch.strip + reflectIndex(z + k - r, s.nz) * s.nx) }
+                weightedRowSum(scratch.rows, w.baseAddress!, taps: 2 * r + 1, count: s.nx, into: base + z * s.plane + y * s.nx)
+            }
+        }
+    }
+
+    /// dst[x] = Σₖ weights[k] · rows[k][x] for x in 0..<count (dst may not alias any row).
+    /// Two SIMD8 accumulators per step hide the add latency; plain multiply-add (no `fma` call,
+    /// which compiles to a library call without FMA in the target).
+    @inlinable @inline(__always)
+    static func weightedRowSum(_ rows: UnsafePointer<UnsafePointer<Float>>, _ weights: UnsafePointer<Float>,
+                               taps: Int, count: Int, into dst: UnsafeMutablePointer<Float>) {
+        var x = 0
+        let out = UnsafeMutableRawPointer(dst)
+        while x + 16 <= count {
+            var a0 = SIMD8<Float>(), a1 = SIMD8<Float>()
+            for k in 0..<taps {
+                let w = SIMD8<Float>(repeating: weights[k])
+                let p = UnsafeRawPointer(rows[k] + x)
+                a0 += p.loadUnaligned(as: SIMD8<Float>.self) * w
+                a1 += p.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self) * w
+            }
+            out.storeBytes(of: a0, toByteOffset: x * 4, as: SIMD8<Float>.self)
+            out.storeBytes(of: a1, toByteOffset: x * 4 + 32, as: SIMD8<Float>.self)
+            x += 16
+        }
+        while x + 8 <= count {
+            var a0 = SIMD8<Float>()
+            for k in 0..<taps {
+                a0 += UnsafeRawPointer(rows[k] + x).loadUnaligned(as: SIMD8<Float>.self) * SIMD8<Float>(repeating: weights[k])
+            }
+            out.storeBytes(of: a0, toByteOffset: x * 4, as: SIMD8<Float>.self)
+            x += 8
+        }
+        while x < count {
+            var a: Float = 0
+            for k in 0..<taps { a += rows[k][x] * weights[k] }
+            dst[x] = a
+            x += 1
+        }
+    }
+}
