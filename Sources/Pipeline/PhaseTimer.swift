@@ -13,6 +13,9 @@ public struct PhaseTimer: Sendable {
         return try body()
     }
 
+    /// Appends the phases of `other`.
+    public mutating func append(_ other: PhaseTimer) { phases += other.phases }
+
     /// One line: `read 1.02 s, smooth 0.31 s, write 0.80 s`.
     public var summary: String {
         phases.map { "\($0.name) \(String(format: "%.3f", $0.seconds)) s" }.joined(separator: ", ")

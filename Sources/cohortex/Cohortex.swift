@@ -7,7 +7,7 @@ struct Cohortex: ParsableCommand {
         commandName: "cohortex",
         abstract: "Neuroimaging cohort pipeline: NIfTI I/O, regional volumes, connectivity, group statistics.",
         version: "0.1.0",
-        subcommands: [HeaderCommand.self, StatsCommand.self, SmoothCommand.self]
+        subcommands: [HeaderCommand.self, StatsCommand.self, SmoothCommand.self, ALFFCommand.self, ReHoCommand.self]
     )
 }
 
