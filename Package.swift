@@ -39,5 +39,6 @@ let package = Package(
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "NIfTI", "TestSupport"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Kernels", "NIfTI", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["NIfTI", "TestSupport"]),
+        .testTarget(name: "SpatialTests", dependencies: ["Pipeline", "Kernels", "NIfTI", "TestSupport"]),
     ]
 )
