@@ -52,7 +52,12 @@ enum SmoothingPasses {
                 for k in 0...(2 * r) { scratch.rows[k] = UnsafePointer(scratch.line + k) }
                 for y in 0..<s.ny {
                     let row = plane + y * s.nx
-                    for j in 0..<(s.nx + 2 * r) { scratch.line[j] = row[reflectIndex(j - r, s.nx)] }
+                    // Interior copied in one go; only the 2r border samples need the reflect rule.
+                    (scratch.line + r).update(from: row, count: s.nx)
+                    for j in 0..<r {
+                        scratch.line[j] = row[reflectIndex(j - r, s.nx)]
+                        scratch.line[s.nx + r + j] = row[reflectIndex(s.nx + j, s.nx)]
+                    }
                     weightedRowSum(scratch.rows, w.baseAddress!, taps: 2 * r + 1, count: s.nx, into: row)
                 }
             }
@@ -81,37 +86,43 @@ enum SmoothingPasses {
         }
     }
 
-    /// dst[x] = Σₖ weights[k] · rows[k][x] for x in 0..<count (dst may not alias any row).
-    /// Two SIMD8 accumulators per step hide the add latency; plain multiply-add (no `fma` call,
-    /// which compiles to a library call without FMA in the target).
+    /// dst[x] = Σₖ weights[k] · rows[k][x] for x in 0..<count (dst may not alias any row), with
+    /// symmetric weights (taps = 2r + 1, weights[k] = weights[2r − k]) folded: one multiply per pair.
+    /// Plain multiply-add (no `fma` call, which compiles to a library call without FMA in the target).
     @inlinable @inline(__always)
     static func weightedRowSum(_ rows: UnsafePointer<UnsafePointer<Float>>, _ weights: UnsafePointer<Float>,
                                taps: Int, count: Int, into dst: UnsafeMutablePointer<Float>) {
+        let r = taps / 2
         var x = 0
         let out = UnsafeMutableRawPointer(dst)
+        let centre = SIMD8<Float>(repeating: weights[r])
         while x + 16 <= count {
-            var a0 = SIMD8<Float>(), a1 = SIMD8<Float>()
-            for k in 0..<taps {
+            let c = UnsafeRawPointer(rows[r] + x)
+            var a0 = c.loadUnaligned(as: SIMD8<Float>.self) * centre
+            var a1 = c.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self) * centre
+            for k in 0..<r {
                 let w = SIMD8<Float>(repeating: weights[k])
-                let p = UnsafeRawPointer(rows[k] + x)
-                a0 += p.loadUnaligned(as: SIMD8<Float>.self) * w
-                a1 += p.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self) * w
+                let p = UnsafeRawPointer(rows[k] + x), q = UnsafeRawPointer(rows[taps - 1 - k] + x)
+                a0 += (p.loadUnaligned(as: SIMD8<Float>.self) + q.loadUnaligned(as: SIMD8<Float>.self)) * w
+                a1 += (p.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
+                       + q.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)) * w
             }
             out.storeBytes(of: a0, toByteOffset: x * 4, as: SIMD8<Float>.self)
             out.storeBytes(of: a1, toByteOffset: x * 4 + 32, as: SIMD8<Float>.self)
             x += 16
         }
         while x + 8 <= count {
-            var a0 = SIMD8<Float>()
-            for k in 0..<taps {
-                a0 += UnsafeRawPointer(rows[k] + x).loadUnaligned(as: SIMD8<Float>.self) * SIMD8<Float>(repeating: weights[k])
+            var a0 = UnsafeRawPointer(rows[r] + x).loadUnaligned(as: SIMD8<Float>.self) * centre
+            for k in 0..<r {
+                let p = UnsafeRawPointer(rows[k] + x), q = UnsafeRawPointer(rows[taps - 1 - k] + x)
+                a0 += (p.loadUnaligned(as: SIMD8<Float>.self) + q.loadUnaligned(as: SIMD8<Float>.self)) * SIMD8<Float>(repeating: weights[k])
             }
             out.storeBytes(of: a0, toByteOffset: x * 4, as: SIMD8<Float>.self)
             x += 8
         }
         while x < count {
-            var a: Float = 0
-            for k in 0..<taps { a += rows[k][x] * weights[k] }
+            var a = rows[r][x] * weights[r]
+            for k in 0..<r { a += (rows[k][x] + rows[taps - 1 - k][x]) * weights[k] }
             dst[x] = a
             x += 1
         }
