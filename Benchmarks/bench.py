@@ -134,7 +134,9 @@ def bench_read(cohortex, repeats):
     ])
 
 
-BENCHES = {"read": bench_read}
+from bench_spatial import bench_spatial  # noqa: E402  (after the helpers it uses)
+
+BENCHES = {"read": bench_read, "spatial": bench_spatial}
 
 
 def main():

@@ -52,14 +52,16 @@ extension ReHo {
     }
 }
 
-/// LSD radix sort of UInt32 keys carrying a row index: one pass computes the four byte
-/// histograms, and a byte shared by every key (the exponent byte of similar values) costs no pass.
-/// Stable, so equal keys keep row order. About 3× faster than a comparison sort at 100–1000 rows.
+/// LSD radix sort of UInt32 keys carrying a row index: one pass computes the byte histograms,
+/// and a byte shared by every key (the exponent byte of similar values) costs no pass. Each pass
+/// scatters the two halves of the input through separate bucket cursors, interleaved, so the
+/// increments of one bucket do not form a single dependency chain. Stable: equal keys keep row order.
 struct RadixSorter {
     let keys: UnsafeMutablePointer<UInt32>
     let rows: UnsafeMutablePointer<UInt32>
     let spareKeys: UnsafeMutablePointer<UInt32>
     let spareRows: UnsafeMutablePointer<UInt32>
+    /// Histograms and bucket cursors (see `sort`).
     let counts: UnsafeMutablePointer<Int32>
 
     init(capacity: Int) {
@@ -67,7 +69,7 @@ struct RadixSorter {
         rows = .allocate(capacity: capacity)
         spareKeys = .allocate(capacity: capacity)
         spareRows = .allocate(capacity: capacity)
-        counts = .allocate(capacity: 4 * 256)
+        counts = .allocate(capacity: 1792)
     }
 
     func deallocate() {
@@ -76,28 +78,45 @@ struct RadixSorter {
 
     /// Sorts `keys[0..<count]` (with `rows`); returns the buffers holding the sorted result.
     func sort(count n: Int) -> (keys: UnsafeMutablePointer<UInt32>, rows: UnsafeMutablePointer<UInt32>) {
-        counts.initialize(repeating: 0, count: 4 * 256)
+        let half = n / 2
+        // [byte][bucket] counts of every key (order-free), then per pass the lower half's counts and the two cursors.
+        let total = counts, lowerCount = counts + 1024, lo = counts + 1280, hi = counts + 1536
+        total.initialize(repeating: 0, count: 1024)
         for i in 0..<n {
             let k = keys[i]
-            counts[Int(k & 0xFF)] += 1
-            counts[256 + Int((k >> 8) & 0xFF)] += 1
-            counts[512 + Int((k >> 16) & 0xFF)] += 1
-            counts[768 + Int(k >> 24)] += 1
+            total[Int(k & 0xFF)] &+= 1; total[256 + Int((k >> 8) & 0xFF)] &+= 1
+            total[512 + Int((k >> 16) & 0xFF)] &+= 1; total[768 + Int(k >> 24)] &+= 1
         }
         var (srcK, srcR, dstK, dstR) = (keys, rows, spareKeys, spareRows)
         for pass in 0..<4 {
-            let c = counts + 256 * pass
+            let all = total + 256 * pass
             let shift = UInt32(8 * pass)
-            if c[Int((srcK[0] >> shift) & 0xFF)] == Int32(n) { continue }  // every key shares this byte
+            if all[Int((srcK[0] >> shift) & 0xFF)] == Int32(n) { continue }  // every key shares this byte
+            // The current lower half's counts (the halves change after each pass).
+            lowerCount.initialize(repeating: 0, count: 256)
+            for i in 0..<half { lowerCount[Int((srcK[i] >> shift) & 0xFF)] &+= 1 }
+            // Cursors: the lower half's keys of a bucket go before the upper half's (stability).
             var sum: Int32 = 0
-            for b in 0..<256 { let x = c[b]; c[b] = sum; sum += x }
-            for i in 0..<n {
-                let k = srcK[i]
-                let b = Int((k >> shift) & 0xFF)
-                let at = Int(c[b])
-                c[b] += 1
-                dstK[at] = k
-                dstR[at] = srcR[i]
+            for b in 0..<256 {
+                lo[b] = sum
+                hi[b] = sum &+ lowerCount[b]
+                sum = sum &+ all[b]
+            }
+            for i in 0..<half {
+                let a = srcK[i], b = srcK[half + i]
+                let ba = Int((a >> shift) & 0xFF), bb = Int((b >> shift) & 0xFF)
+                let pa = Int(lo[ba]), pb = Int(hi[bb])
+                lo[ba] &+= 1
+                hi[bb] &+= 1
+                dstK[pa] = a; dstR[pa] = srcR[i]
+                dstK[pb] = b; dstR[pb] = srcR[half + i]
+            }
+            for i in (2 * half)..<n {
+                let b = srcK[i]
+                let bb = Int((b >> shift) & 0xFF)
+                let pb = Int(hi[bb])
+                hi[bb] &+= 1
+                dstK[pb] = b; dstR[pb] = srcR[i]
             }
             swap(&srcK, &dstK)
             swap(&srcR, &dstR)
