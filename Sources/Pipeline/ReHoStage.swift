@@ -7,6 +7,7 @@ public enum ReHoStage {
     /// Kendall's W per in-mask voxel and the stage's phase times.
     public struct Result: Sendable {
         public let reho: [Float]
+        public var notes: [String]
         public var timer: PhaseTimer
     }
 
@@ -46,6 +47,11 @@ public enum ReHoStage {
                 try writeSidecar(sidecar("zReHo: (ReHo - mean) / SD over the mask"), for: zScored)
             }
         }
-        return Result(reho: reho, timer: timer)
+        var notes: [String] = []
+        let v = mask.grid.affine.voxelSizes
+        if max(v.0, v.1, v.2) - min(v.0, v.1, v.2) > 1e-3 * max(v.0, v.1, v.2) {
+            notes.append(String(format: "anisotropic voxels %.3g×%.3g×%.3g mm: the neighbourhood is counted in voxels, as AFNI 3dReHo does", v.0, v.1, v.2))
+        }
+        return Result(reho: reho, notes: notes, timer: timer)
     }
 }

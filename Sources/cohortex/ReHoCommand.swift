@@ -40,6 +40,7 @@ struct ReHoCommand: ParsableCommand {
             let signal = try timer.measure("read") { try input.load(minimumFrames: 3, purpose: "ReHo") }
             let result = try ReHoStage.run(signal: signal, bold: input.bold, neighbourhood: ReHoNeighbourhood(rawValue: neighbourhood)!,
                                            output: out, zScored: outZReHo)
+            result.notes.forEach(note)
             timer.append(result.timer)
             reportTiming(timer)
         }
