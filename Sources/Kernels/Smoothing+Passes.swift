@@ -23,19 +23,35 @@ enum SmoothingPasses {
         }
     }
 
-    /// Smooths one whole frame serially (x, y per plane, then z per row).
-    static func frame(_ base: UnsafeMutablePointer<Float>, _ s: SmoothingShape, _ kernels: [GaussianKernel?]) {
+    /// Smooths one whole frame serially (x, y per plane, then z per row); returns how many
+    /// non-finite values were set to 0.
+    static func frame(_ base: UnsafeMutablePointer<Float>, _ s: SmoothingShape, _ kernels: [GaussianKernel?]) -> Int {
         Scratch.with(s, kernels) { scratch in
-            for z in 0..<s.nz { inPlane(base, s, z: z, kernels, scratch) }
+            var replaced = 0
+            for z in 0..<s.nz { replaced += inPlane(base, s, z: z, kernels, scratch) }
             if let kz = kernels[2] {
                 for y in 0..<s.ny { alongZ(base, s, y: y, kz, scratch) }
             }
+            return replaced
         }
     }
 
-    /// The x and y passes of plane `z`.
-    static func inPlane(_ base: UnsafeMutablePointer<Float>, _ s: SmoothingShape, z: Int, _ kernels: [GaussianKernel?]) {
+    /// Zeroes the non-finite values of plane `z`, then runs its x and y passes; returns the count zeroed.
+    static func inPlane(_ base: UnsafeMutablePointer<Float>, _ s: SmoothingShape, z: Int, _ kernels: [GaussianKernel?]) -> Int {
         Scratch.with(s, kernels) { inPlane(base, s, z: z, kernels, $0) }
+    }
+
+    /// Sets NaN and ±Inf (all-ones exponent) to 0, as nilearn's `ensure_finite`; returns how many.
+    /// Branch-free over the bit pattern, so it vectorises.
+    static func zeroNonFinite(_ p: UnsafeMutablePointer<Float>, count: Int) -> Int {
+        var replaced = 0
+        let bits = UnsafeMutableRawPointer(p).assumingMemoryBound(to: UInt32.self)
+        for i in 0..<count {
+            let bad = bits[i] & 0x7F80_0000 == 0x7F80_0000
+            replaced &+= bad ? 1 : 0
+            bits[i] = bad ? 0 : bits[i]
+        }
+        return replaced
     }
 
     /// The z pass of every x-row at `y`.
@@ -44,8 +60,9 @@ enum SmoothingPasses {
     }
 
     static func inPlane(_ base: UnsafeMutablePointer<Float>, _ s: SmoothingShape, z: Int,
-                        _ kernels: [GaussianKernel?], _ scratch: Scratch) {
+                        _ kernels: [GaussianKernel?], _ scratch: Scratch) -> Int {
         let plane = base + z * s.plane
+        let replaced = zeroNonFinite(plane, count: s.plane)
         if let kx = kernels[0] {
             let r = kx.radius
             kx.weights.withUnsafeBufferPointer { w in
@@ -72,6 +89,7 @@ enum SmoothingPasses {
                 }
             }
         }
+        return replaced
     }
 
     static func alongZ(_ base: UnsafeMutablePointer<Float>, _ s: SmoothingShape, y: Int,

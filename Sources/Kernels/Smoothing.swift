@@ -60,13 +60,12 @@ public struct GaussianSmoother: Sendable {
         let grid = volume.grid
         let frames = volume.frames
         return volume.voxels.withUnsafeMutableBufferPointer { buffer in
-            let replaced = Self.zeroNonFinite(buffer)
-            guard let base = buffer.baseAddress, grid.voxelCount > 0 else { return replaced }
+            guard let base = buffer.baseAddress, grid.voxelCount > 0 else { return 0 }
             let shape = SmoothingShape(nx: grid.nx, ny: grid.ny, nz: grid.nz)
             let box = UnsafeSendableBox(base)
             if frames == 1 {
                 // One frame: parallel over z-planes for the in-plane passes, then over y-rows for z.
-                Parallel.forEach(chunks: shape.nz) { z in
+                let replaced = Parallel.map(chunks: shape.nz) { z in
                     SmoothingPasses.inPlane(box.value, shape, z: z, kernels)
                 }
                 if let kz = kernels[2] {
@@ -74,13 +73,12 @@ public struct GaussianSmoother: Sendable {
                         SmoothingPasses.alongZ(box.value, shape, y: y, kz)
                     }
                 }
-            } else {
-                // Many frames: each frame is one task, smoothed serially (a frame fits in L2/L3).
-                Parallel.forEach(chunks: frames) { t in
-                    SmoothingPasses.frame(box.value + t * grid.voxelCount, shape, kernels)
-                }
+                return replaced.reduce(0, +)
             }
-            return replaced
+            // Many frames: each frame is one task, smoothed serially (a frame fits in L2/L3).
+            return Parallel.map(chunks: frames) { t in
+                SmoothingPasses.frame(box.value + t * grid.voxelCount, shape, kernels)
+            }.reduce(0, +)
         }
     }
 
@@ -89,21 +87,6 @@ public struct GaussianSmoother: Sendable {
         var copy = volume
         smooth(&copy)
         return copy
-    }
-
-    /// Sets NaN and ±Inf to 0 (as nilearn's `ensure_finite`), returning how many there were.
-    static func zeroNonFinite(_ buffer: UnsafeMutableBufferPointer<Float>) -> Int {
-        let blocks = Parallel.ranges(count: buffer.count, chunkSize: 1 << 20)
-        let box = UnsafeSendableBox(buffer)
-        let counts = Parallel.map(chunks: blocks.count) { c -> Int in
-            var n = 0
-            for i in blocks[c] where !box.value[i].isFinite {
-                box.value[i] = 0
-                n += 1
-            }
-            return n
-        }
-        return counts.reduce(0, +)
     }
 }
 
