@@ -219,7 +219,7 @@ def bench_spatial(cohortex, repeats):
     for c in cases:
         a, bpath, rel = c[5]
         d = agreement(os.path.join(out, a), os.path.join(out, bpath), mask, rel)
-        checks.append(f"{c[0].split(',')[0]}: max {'relative' if rel else 'absolute'} difference {d:.1e} in the mask")
+        checks.append(f"{c[0].split(' (')[0].split(',')[0]}: max {'relative' if rel else 'absolute'} difference {d:.1e} in the mask")
     met = [f"{t}: end to end {e:.1f}×, compute {k:.1f}× ({'met' if min(e, k) >= 10 else 'missed' if max(e, k) < 10 else 'met end to end only' if e >= 10 else 'met for compute only'})"
            for t, e, k in verdicts]
     return "\n".join([
