@@ -209,8 +209,7 @@ def bench_spatial(cohortex, repeats):
     for title, phase, peer, ours, theirs in [(c[0], c[1], c[2], c[3], c[4]) for c in cases]:
         res = median_runs({"cohortex": ours, peer: theirs}, repeats)
         (cw, cm, cp), (pw, pm, pp) = res["cohortex"], res[peer]
-        # Cohortex smooths a 4D series while it streams in: its compute is then "read+smooth".
-        c_compute = cp.get(phase, cp.get("read+" + phase, float("nan")))
+        c_compute = cp.get(phase, float("nan"))
         p_compute = pp.get(phase, float("nan"))
         rows.append(f"| {title} | {pw:.2f} s / {cw:.2f} s | **{pw / cw:.1f}×** | {p_compute:.2f} s / {c_compute:.2f} s | "
                     f"**{p_compute / c_compute:.1f}×** | {pm:.0f} / {cm:.0f} |")
@@ -228,9 +227,7 @@ def bench_spatial(cohortex, repeats):
         f"91×109×91×200 float32 BOLD-like series (`.nii.gz`), brain mask of {int(np.count_nonzero(np.asarray(__import__('nibabel').load(mask).dataobj)))} voxels. "
         f"Median of {repeats} interleaved runs; each side reads the `.nii.gz`, does the same work "
         "(ReHo and ALFF: linear detrend first) and writes `.nii.gz` outputs. Compute is the measured phase "
-        "alone (`COHORTEX_TIMING=1` for Cohortex, `time.perf_counter` around the numpy/nilearn calls); "
-        "for smoothing, Cohortex smooths each volume as it is inflated, so its compute figure is read + smooth "
-        "(a conservative ratio).",
+        "alone (`COHORTEX_TIMING=1` for Cohortex, `time.perf_counter` around the numpy/nilearn calls).",
         "",
         "| kernel | wall: peer / cohortex | speed-up | compute: peer / cohortex | speed-up | peak RSS MB peer / cohortex |",
         "|---|---|---|---|---|---|",

@@ -82,13 +82,6 @@ public struct GaussianSmoother: Sendable {
         }
     }
 
-    /// Smooths one frame of `grid` in place on the calling thread (for callers that smooth volumes
-    /// as they stream in); returns how many non-finite voxels were set to 0. Same arithmetic as `smooth`.
-    public func smoothFrame(_ frame: UnsafeMutablePointer<Float>, grid: Grid) -> Int {
-        guard grid.voxelCount > 0 else { return 0 }
-        return SmoothingPasses.frame(frame, SmoothingShape(nx: grid.nx, ny: grid.ny, nz: grid.nz), kernels)
-    }
-
     /// A smoothed copy of `volume`.
     public func smoothed(_ volume: Volume) -> Volume {
         var copy = volume

@@ -62,46 +62,17 @@ public enum SmoothingStage {
     }
 
     /// Reads `input` (3D or 4D), smooths it and writes float32 `output` plus its JSON sidecar.
-    /// A 4D series is smoothed volume by volume as it streams in, so smoothing overlaps inflating.
     @discardableResult
     public static func run(input: String, output: String, fwhm: Double) throws -> Report {
         guard fwhm >= 0, fwhm.isFinite else { throw SpatialError.invalidFWHM(value: fwhm) }
         var timer = PhaseTimer()
-        let image = try NIfTIImage(path: input)
-        var report: Report
-        var volume: Volume
-        if image.header.frames > 1 {
-            (volume, report) = try timer.measure("read+smooth") { try readSmoothing(image, fwhm: fwhm) }
-        } else {
-            volume = try timer.measure("read") { try image.readVolume() }
-            report = try timer.measure("smooth") { try smooth(&volume, fwhm: fwhm) }
-        }
+        var volume = try timer.measure("read") { try NIfTIImage(path: input).readVolume() }
+        var report = try timer.measure("smooth") { try smooth(&volume, fwhm: fwhm) }
         try timer.measure("write") {
             try NIfTIWriter.write(volume, to: output, description: "cohortex smooth \(fwhm)mm")
             try writeSidecar(report.json(input: input), for: output)
         }
         report.timer = timer
         return report
-    }
-
-    /// Streams a 4D image and smooths each volume on the consuming thread as soon as it is complete.
-    static func readSmoothing(_ image: NIfTIImage, fwhm: Double) throws -> (Volume, Report) {
-        let grid = image.grid, frames = image.header.frames, frameVoxels = grid.voxelCount
-        let smoother = GaussianSmoother(fwhm: fwhm, affine: grid.affine)
-        var replaced = 0
-        let voxels = try [Float](unsafeUninitializedCapacity: frameVoxels * frames) { buffer, initialized in
-            var next = 0  // first volume not yet smoothed
-            try image.forEachChunk { first, chunk in
-                (buffer.baseAddress! + first).update(from: chunk.baseAddress!, count: chunk.count)
-                let complete = (first + chunk.count) / frameVoxels
-                while next < complete {
-                    replaced += smoother.smoothFrame(buffer.baseAddress! + next * frameVoxels, grid: grid)
-                    next += 1
-                }
-            }
-            initialized = frameVoxels * frames
-        }
-        let volume = Volume(grid: grid, frames: frames, voxels: voxels, repetitionTime: image.header.repetitionTime)
-        return (volume, Report(smoother: smoother, frames: frames, nonFiniteReplaced: replaced, oblique: grid.affine.isOblique))
     }
 }
