@@ -23,16 +23,43 @@ enum SmoothingPasses {
         }
     }
 
-    /// Smooths one whole frame serially (x, y per plane, then z per row); returns how many
-    /// non-finite values were set to 0.
+    /// Smooths one whole frame serially; returns how many non-finite values were set to 0.
+    /// Planes stream through a ring of the last 2r + 1 in-plane-smoothed planes: as soon as plane
+    /// z + r is ready, output plane z is their weighted sum, so the frame crosses memory once
+    /// instead of once per pass (the ring stays in L2).
     static func frame(_ base: UnsafeMutablePointer<Float>, _ s: SmoothingShape, _ kernels: [GaussianKernel?]) -> Int {
-        Scratch.with(s, kernels) { scratch in
-            var replaced = 0
-            for z in 0..<s.nz { replaced += inPlane(base, s, z: z, kernels, scratch) }
-            if let kz = kernels[2] {
-                for y in 0..<s.ny { alongZ(base, s, y: y, kz, scratch) }
+        guard let kz = kernels[2], s.nz >= 2 * kz.radius + 1 else {
+            // No z pass, or a kernel longer than the z axis (repeated reflection): plane passes then strips.
+            return Scratch.with(s, kernels) { scratch in
+                var replaced = 0
+                for z in 0..<s.nz { replaced += inPlane(base, s, z: z, kernels, scratch) }
+                if let kz = kernels[2] {
+                    for y in 0..<s.ny { alongZ(base, s, y: y, kz, scratch) }
+                }
+                return replaced
             }
-            return replaced
+        }
+        let r = kz.radius, ringSize = 2 * r + 1
+        let ring = UnsafeMutablePointer<Float>.allocate(capacity: ringSize * s.plane)
+        defer { ring.deallocate() }
+        return Scratch.with(s, kernels) { scratch in
+            kz.weights.withUnsafeBufferPointer { w in
+                var replaced = 0
+                func emit(_ z: Int) {
+                    for k in 0..<ringSize {
+                        scratch.rows[k] = UnsafePointer(ring + (reflectIndex(z + k - r, s.nz) % ringSize) * s.plane)
+                    }
+                    weightedRowSum(scratch.rows, w.baseAddress!, taps: ringSize, count: s.plane, into: base + z * s.plane)
+                }
+                for p in 0..<s.nz {
+                    let slot = ring + (p % ringSize) * s.plane
+                    slot.update(from: base + p * s.plane, count: s.plane)
+                    replaced += inPlane(slot, s, z: 0, kernels, scratch)
+                    if p >= r { emit(p - r) }
+                }
+                for z in max(0, s.nz - r)..<s.nz { emit(z) }
+                return replaced
+            }
         }
     }
 

@@ -55,10 +55,13 @@ struct SmoothingTests {
         try Self.expectMatchesNilearn(Self.volume(grid, frames: 1, seed: 2), fwhm: 8, "anisotropic 3D")
     }
 
-    @Test("4D series of 5 volumes, 3 mm voxels, 5 mm FWHM, non-finite values in several volumes")
+    @Test("4D series: 5 volumes at 3 mm, 5 mm FWHM; 3 volumes of 5 planes at 2×2×4 mm, 10 mm FWHM; non-finite values")
     func series4D() throws {
         let grid = Grid(nx: 17, ny: 21, nz: 11, affine: .scaling(3, 3, 3))
         try Self.expectMatchesNilearn(Self.volume(grid, frames: 5, seed: 3), fwhm: 5, "4D")
+        // z kernel (radius 4) longer than the 5 planes: the per-volume path falls back from its plane ring.
+        let thin = Grid(nx: 12, ny: 10, nz: 5, affine: .scaling(2, 2, 4))
+        try Self.expectMatchesNilearn(Self.volume(thin, frames: 3, seed: 8), fwhm: 10, "4D, 5 planes")
     }
 
     @Test("oblique affine: σ from the column norms, as nilearn")
