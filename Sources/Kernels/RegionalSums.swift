@@ -1,0 +1,88 @@
+/// Per-label sums of a probability map, accumulated in float64 in voxel order (deterministic).
+/// NaN is counted and excluded; values outside [0, 1] are counted but kept.
+public struct RegionalSums: Sendable, Equatable {
+    /// Voxels with a finite value, per label (index = label; 0 is background).
+    public var voxels: [Int]
+    public var sums: [Double]
+    public var nanCount: [Int]
+    public var belowZero: [Int]
+    public var aboveOne: [Int]
+
+    /// Accumulators for labels 0…maxLabel.
+    public init(maxLabel: Int) {
+        voxels = Array(repeating: 0, count: maxLabel + 1)
+        sums = Array(repeating: 0, count: maxLabel + 1)
+        nanCount = Array(repeating: 0, count: maxLabel + 1)
+        belowZero = Array(repeating: 0, count: maxLabel + 1)
+        aboveOne = Array(repeating: 0, count: maxLabel + 1)
+    }
+
+    /// Adds `count` voxels: `values[i]` belongs to label `labels[i]`.
+    @inlinable
+    public mutating func add(labels: UnsafePointer<UInt16>, values: UnsafePointer<Float>, count: Int) {
+        // Work on local buffers (no uniqueness or bounds checks per voxel), then store back.
+        var (nv, s, nan, below, above) = (voxels, sums, nanCount, belowZero, aboveOne)
+        voxels = []; sums = []; nanCount = []; belowZero = []; aboveOne = []
+        nv.withUnsafeMutableBufferPointer { nv in
+        s.withUnsafeMutableBufferPointer { s in
+        nan.withUnsafeMutableBufferPointer { nan in
+        below.withUnsafeMutableBufferPointer { below in
+        above.withUnsafeMutableBufferPointer { above in
+            for i in 0..<count {
+                let label = Int(labels[i])
+                let v = values[i]
+                if v.isNaN {
+                    nan[label] += 1
+                    continue
+                }
+                nv[label] += 1
+                s[label] += Double(v)
+                if v < 0 { below[label] += 1 } else if v > 1 { above[label] += 1 }
+            }
+        } } } } }
+        (voxels, sums, nanCount, belowZero, aboveOne) = (nv, s, nan, below, above)
+    }
+
+    /// Adds the voxels `indices` (absolute, sorted) that fall in `first..<first+values.count` to `label`.
+    /// Returns the position in `indices` where the next chunk should resume.
+    @inlinable
+    public mutating func add(label: Int, indices: UnsafeBufferPointer<Int>, from position: Int,
+                             chunkStart first: Int, values: UnsafeBufferPointer<Float>) -> Int {
+        var p = position
+        let end = first + values.count
+        var n = 0, nan = 0, below = 0, above = 0
+        var sum = 0.0
+        while p < indices.count && indices[p] < end {
+            let v = values[indices[p] - first]
+            p += 1
+            if v.isNaN { nan += 1; continue }
+            n += 1
+            sum += Double(v)
+            if v < 0 { below += 1 } else if v > 1 { above += 1 }
+        }
+        voxels[label] += n
+        sums[label] += sum
+        nanCount[label] += nan
+        belowZero[label] += below
+        aboveOne[label] += above
+        return p
+    }
+
+    /// Adds every value of `values` to `label`.
+    @inlinable
+    public mutating func add(_ values: UnsafeBufferPointer<Float>, toLabel label: Int) {
+        var n = 0, nan = 0, below = 0, above = 0
+        var sum = 0.0
+        for v in values {
+            if v.isNaN { nan += 1; continue }
+            n += 1
+            sum += Double(v)
+            if v < 0 { below += 1 } else if v > 1 { above += 1 }
+        }
+        voxels[label] += n
+        sums[label] += sum
+        nanCount[label] += nan
+        belowZero[label] += below
+        aboveOne[label] += above
+    }
+}
