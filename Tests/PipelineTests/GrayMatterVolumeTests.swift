@@ -107,7 +107,7 @@ struct GrayMatterVolumeTests {
         let f = try Self.folder(2)
         let tsv = try LabelTable(contentsOf: f + "/labels.tsv")
         let lut = try LabelTable(contentsOf: f + "/labels.txt")
-        #expect(tsv.name(of: 7) == "region_007" && lut.name(of: 7) == "region_007")
+        #expect(tsv.name(of: 8) == "region_008" && lut.name(of: 8) == "region_008")
         #expect(tsv.name(of: 98) == "label-98" && lut.name(of: 98) == "region_098")
         let result = try GrayMatterVolume.run(gm: f + "/gm.nii.gz", regions: .atlas(path: f + "/atlas.nii.gz", labels: f + "/labels.tsv"))
         let missing = result.rows.filter { $0.index % 7 == 0 }
