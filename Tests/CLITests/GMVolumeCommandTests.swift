@@ -46,4 +46,28 @@ struct GMVolumeCommandTests {
         #expect(run.status == 1)
         #expect(run.stderr.hasPrefix("cohortex: error: sphere \"PAG:0,-30,-10\""))
     }
+
+    @Test("a cohort: every map written, one corrupt map reported and skipped, cohort table for glm")
+    func cohortWithABadSubject() throws {
+        let f = try Self.folder.get()
+        let sub = try Reference.temporaryFolder()
+        for id in ["01", "02"] { try FileManager.default.copyItem(atPath: f + "/gm.nii.gz", toPath: sub + "/sub-\(id)_label-GM_probseg.nii.gz") }
+        let bad = sub + "/sub-03_label-GM_probseg.nii.gz"
+        try Data("not a nifti".utf8).write(to: URL(fileURLWithPath: bad))
+        let out = sub + "/derivatives"
+        let maps = ["01", "02", "03"].map { sub + "/sub-\($0)_label-GM_probseg.nii.gz" }
+        let run = try Reference.cohortex(["gm-volume", "--atlas", f + "/atlas.nii.gz", "--labels", f + "/labels.tsv", "--out-dir", out]
+                                         + maps.flatMap { ["--gm", $0] })
+        #expect(run.status == 1)
+        #expect(run.stderr.contains("cohortex: error: \(bad):"))
+        #expect(run.stderr.contains("2 of 3 maps done, 1 failed"))
+        let table = try String(contentsOfFile: out + "/gmvol.tsv", encoding: .utf8).split(separator: "\n")
+        #expect(table.count == 3)
+        #expect(table[0].hasPrefix("participant_id\tsource\ttotal_gm_mm3\tregion_001"))
+        #expect(table[1].hasPrefix("sub-01\t") && table[2].hasPrefix("sub-02\t"))
+        #expect(FileManager.default.fileExists(atPath: out + "/sub-02_label-GM_probseg_gmvol.json"))
+        let single = try String(contentsOfFile: out + "/sub-01_label-GM_probseg_gmvol.tsv", encoding: .utf8)
+        let direct = try Reference.cohortex(["gm-volume", "--gm", maps[0], "--atlas", f + "/atlas.nii.gz", "--labels", f + "/labels.tsv"])
+        #expect(single == direct.stdout)
+    }
 }
