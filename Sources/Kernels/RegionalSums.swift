@@ -18,29 +18,36 @@ public struct RegionalSums: Sendable, Equatable {
     }
 
     /// Adds `count` voxels: `values[i]` belongs to label `labels[i]`.
+    /// Atlases come in runs of equal labels along x, so a run is summed in registers and stored
+    /// once: per-voxel read-modify-writes of the same label would chain through memory.
     @inlinable
     public mutating func add(labels: UnsafePointer<UInt16>, values: UnsafePointer<Float>, count: Int) {
-        // Work on local buffers (no uniqueness or bounds checks per voxel), then store back.
-        var (nv, s, nan, below, above) = (voxels, sums, nanCount, belowZero, aboveOne)
-        voxels = []; sums = []; nanCount = []; belowZero = []; aboveOne = []
-        nv.withUnsafeMutableBufferPointer { nv in
-        s.withUnsafeMutableBufferPointer { s in
-        nan.withUnsafeMutableBufferPointer { nan in
-        below.withUnsafeMutableBufferPointer { below in
-        above.withUnsafeMutableBufferPointer { above in
-            for i in 0..<count {
-                let label = Int(labels[i])
+        var i = 0
+        while i < count {
+            let label = labels[i]
+            var n = 0, nan = 0, below = 0, above = 0
+            var sum = 0.0
+            while i < count && labels[i] == label {
                 let v = values[i]
-                if v.isNaN {
-                    nan[label] += 1
-                    continue
-                }
-                nv[label] += 1
-                s[label] += Double(v)
-                if v < 0 { below[label] += 1 } else if v > 1 { above[label] += 1 }
+                i += 1
+                if v.isNaN { nan += 1; continue }
+                n += 1
+                sum += Double(v)
+                below += v < 0 ? 1 : 0
+                above += v > 1 ? 1 : 0
             }
-        } } } } }
-        (voxels, sums, nanCount, belowZero, aboveOne) = (nv, s, nan, below, above)
+            let slot = Int(label)
+            voxels[slot] += n
+            sums[slot] += sum
+            nanCount[slot] += nan
+            belowZero[slot] += below
+            aboveOne[slot] += above
+        }
+    }
+
+    /// Total of all labels' sums in label order (the whole map when labels cover it).
+    public var total: (voxels: Int, sum: Double, nan: Int, belowZero: Int, aboveOne: Int) {
+        (voxels.reduce(0, +), sums.reduce(0, +), nanCount.reduce(0, +), belowZero.reduce(0, +), aboveOne.reduce(0, +))
     }
 
     /// Adds the voxels `indices` (absolute, sorted) that fall in `first..<first+values.count` to `label`.

@@ -66,7 +66,7 @@ public enum GrayMatterVolume {
             case .atlas(let atlasPath, let labelPath):
                 let atlas = try NIfTIImage(path: atlasPath).readVolume3D()
                 let native = try Pipeline.labels(of: atlas.voxels, grid: atlas.grid, path: atlasPath)
-                let present = Array(Set(native)).filter { $0 != 0 }.sorted().map(Int.init)
+                let present = labelsPresent(native)
                 var onGrid = native
                 if !atlas.grid.matches(grid) {
                     guard let map = NearestNeighbourMap(from: atlas.grid, to: grid) else { throw RegionError.singularAffine(path: atlasPath) }
@@ -76,12 +76,12 @@ public enum GrayMatterVolume {
                     let (a, b) = (GrayMatterVolume.orientation(atlas.grid), GrayMatterVolume.orientation(grid))
                     if a != b { notes.append("atlas orientation \(a) differs from the map's \(b); mapped through the affines") }
                 }
-                if !present.isEmpty && !onGrid.contains(where: { $0 != 0 }) {
+                let inGrid = Set(labelsPresent(onGrid))
+                if !present.isEmpty && inGrid.isEmpty {
                     throw RegionError.noOverlap(path: atlasPath, reference: mapPath)
                 }
                 let table = try labelPath.map { try LabelTable(contentsOf: $0) } ?? LabelTable(names: [:])
-                let inGrid = Set(onGrid)
-                for label in present where !inGrid.contains(UInt16(label)) {
+                for label in present where !inGrid.contains(label) {
                     warnings.append("region \(label) (\(table.name(of: label))) of \(atlasPath) falls outside the map's field of view: reported with 0 voxels")
                 }
                 if labelPath != nil {
@@ -147,7 +147,12 @@ public enum GrayMatterVolume {
                     sums.add(label: region.index, indices: $0, from: positions[r], chunkStart: first, values: values)
                 }
             }
-            total.add(values, toLabel: 0)
+            // With an atlas every voxel has a slot (0 = background), so the total falls out of `sums`.
+            if prepared.labels == nil { total.add(values, toLabel: 0) }
+        }
+        if prepared.labels != nil {
+            let t = sums.total
+            (total.voxels[0], total.sums[0], total.nanCount[0], total.belowZero[0], total.aboveOne[0]) = (t.voxels, t.sum, t.nan, t.belowZero, t.aboveOne)
         }
         let rows = prepared.labels != nil
             ? prepared.atlasRows.map { row($0.label, $0.name, sums, $0.label, voxelVolume) }
@@ -163,6 +168,13 @@ public enum GrayMatterVolume {
                       totalWhiteMatterMM3: wmTotal, totalCSFMM3: csfTotal,
                       nanVoxels: total.nanCount[0], belowZero: total.belowZero[0], aboveOne: total.aboveOne[0],
                       resampledRegions: prepared.resampled, notes: prepared.notes, warnings: warnings)
+    }
+
+    /// The non-zero labels occurring in `labels`, ascending (a histogram, not a Set: atlases have millions of voxels).
+    static func labelsPresent(_ labels: [UInt16]) -> [Int] {
+        var seen = [Bool](repeating: false, count: 65536)
+        labels.withUnsafeBufferPointer { l in seen.withUnsafeMutableBufferPointer { s in for v in l { s[Int(v)] = true } } }
+        return (1..<65536).filter { seen[$0] }
     }
 
     static func row(_ index: Int, _ name: String, _ sums: RegionalSums, _ slot: Int, _ voxelVolume: Double) -> Row {

@@ -152,15 +152,19 @@ func valuesOnGrid(_ path: String, grid: Grid) throws -> (values: [Float], resamp
 func labels(of values: [Float], grid: Grid, path: String) throws -> [UInt16] {
     var out = [UInt16](repeating: 0, count: values.count)
     for (i, v) in values.enumerated() {
-        guard v.isFinite, v.rounded() == v else {
-            let c = grid.coordinates(of: i)
-            throw RegionError.nonIntegerLabel(path: path, voxel: [c.0, c.1, c.2], value: v)
+        // Range first (false for NaN), then integrality through an exact Int32 round trip (no libm call).
+        if v >= 0 && v <= 65535 {
+            let label = Int32(v)
+            if Float(label) == v {
+                out[i] = UInt16(label)
+                continue
+            }
         }
-        guard v >= 0, v <= 65535 else {
-            let c = grid.coordinates(of: i)
+        let c = grid.coordinates(of: i)
+        if v.isFinite && v.rounded() == v {
             throw RegionError.labelOutOfRange(path: path, voxel: [c.0, c.1, c.2], value: v)
         }
-        out[i] = UInt16(v)
+        throw RegionError.nonIntegerLabel(path: path, voxel: [c.0, c.1, c.2], value: v)
     }
     return out
 }
