@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """nilearn 0.14 references for Cohortex's denoising and functional connectivity.
 
-  make-run DIR [--frames N] [--seed S] [--run R] [--tr TR]
+  make-run DIR [--frames N] [--seed S] [--run R] [--tr TR] [--size small|medium]
         writes an fMRIPrep-like run into DIR: sub-01_task-rest[_run-R]_space-MNI_desc-preproc_bold.nii.gz
         (3 mm MNI-like grid, float32, a network signal shared with the PAG/mPFC seeds, motion leakage,
         noise, a few constant and NaN voxels), the matching *_desc-confounds_timeseries.tsv/.json
@@ -9,8 +9,9 @@
         CompCor, framewise_displacement, std_dvars), brain mask, a 12-region atlas + labels.tsv, a seed mask
   confounds BOLD JSON_PARAMS OUT_PREFIX
         nilearn.interfaces.fmriprep.load_confounds for a strategy → OUT.confounds.f64, OUT.mask.json
-  seed-map BOLD MASK JSON_PARAMS OUT.nii.gz
+  seed-map BOLD[,BOLD…] MASK JSON_PARAMS OUT.nii.gz
         NiftiSpheresMasker / NiftiMasker (mask_img=MASK) + Pearson r of the cleaned series → Fisher z map
+        (several runs: z maps averaged)
   conmat BOLD ATLAS JSON_PARAMS OUT.json
         NiftiLabelsMasker + ConnectivityMeasure → {"labels": [...], "matrix": [[...]]}
   clean SIGNALS.f64 T V JSON_PARAMS OUT.f64
@@ -54,13 +55,17 @@ if os.environ.get("PATCH_NILEARN_INTERPOLATION") == "1":
 
 AFF = np.array([[-3.0, 0, 0, 90], [0, 3.0, 0, -126], [0, 0, 3.0, -72], [0, 0, 0, 1]])
 SHAPE = (61, 73, 61)
-SMALL = (slice(10, 50), slice(12, 60), slice(10, 50))  # cropped field of view to keep tests quick
+CROPS = {  # fields of view cut from the 3 mm MNI grid
+    "medium": (slice(10, 50), slice(12, 60), slice(10, 50)),
+    "small": (slice(20, 40), slice(22, 62), slice(15, 35)),  # keeps the PAG and the mPFC; quick for tests
+}
 
 
-def grid():
-    shape = tuple(s.stop - s.start for s in SMALL)
+def grid(size="medium"):
+    crop = CROPS[size]
+    shape = tuple(s.stop - s.start for s in crop)
     aff = AFF.copy()
-    aff[:3, 3] = AFF[:3, :3] @ np.array([s.start for s in SMALL]) + AFF[:3, 3]
+    aff[:3, 3] = AFF[:3, :3] @ np.array([s.start for s in crop]) + AFF[:3, 3]
     return shape, aff
 
 
@@ -69,10 +74,10 @@ def world(shape, aff):
     return [aff[a, 0] * i + aff[a, 1] * j + aff[a, 2] * k + aff[a, 3] for a in range(3)]
 
 
-def make_run(folder, frames=150, seed=1, run=None, tr=2.0):
+def make_run(folder, frames=150, seed=1, run=None, tr=2.0, size="medium"):
     os.makedirs(folder, exist_ok=True)
     rng = np.random.default_rng(seed)
-    shape, aff = grid()
+    shape, aff = grid(size)
     x, y, z = world(shape, aff)
     r = np.sqrt((x / 60) ** 2 + ((y + 20) / 80) ** 2 + ((z - 5) / 60) ** 2)
     brain = r < 1
@@ -149,10 +154,10 @@ def make_run(folder, frames=150, seed=1, run=None, tr=2.0):
     # Atlas: 12 boxes inside the brain; a seed mask near the mPFC.
     atlas = np.zeros(shape, dtype=np.int16)
     label = 1
-    for bx in (-30, 30):
-        for by in (-60, -10, 40):
-            for bz in (-20, 20):
-                box = (np.abs(x - bx) < 10) & (np.abs(y - by) < 12) & (np.abs(z - bz) < 10) & brain
+    for bx in (-12, 12):
+        for by in (-45, -5, 35):
+            for bz in (-15, 15):
+                box = (np.abs(x - bx) < 9) & (np.abs(y - by) < 12) & (np.abs(z - bz) < 9) & brain
                 atlas[box] = label
                 label += 1
     nib.save(nib.Nifti1Image(atlas, aff), f"{folder}/atlas.nii.gz")
@@ -166,6 +171,15 @@ def load_confounds(bold, p):
     """Confounds array and sample mask from nilearn's own fMRIPrep loader (after dummy volumes)."""
     strategy = p.get("strategy", "none")
     dummy = p.get("dummy", 0)
+    if "columns" in p:
+        # An explicit column list (the definition under test), n/a as 0, non-steady-state volumes censored.
+        import pandas as pd
+        from nilearn.interfaces.fmriprep.load_confounds_utils import _get_file_name
+        raw = pd.read_csv(_get_file_name(bold), sep="\t", na_values="n/a")
+        conf = raw[p["columns"]].fillna(0).to_numpy(dtype=float)[dummy:]
+        flags = raw[[c for c in raw.columns if c.startswith("non_steady_state")]].to_numpy().sum(axis=1)[dummy:]
+        keep = np.flatnonzero(flags == 0)
+        return conf, (keep if len(keep) < len(flags) else None)
     if strategy == "none" and p.get("fd_threshold") is None and p.get("dvars_threshold") is None:
         return None, None
     from nilearn.interfaces.fmriprep import load_confounds as lc
@@ -222,6 +236,23 @@ def masker_kwargs(p):
                 high_pass=p.get("high_pass"), t_r=p.get("t_r"))
 
 
+def seed_map_runs(bolds, mask_path, p, out):
+    """Seed maps of several runs averaged in Fisher z (the multi-run rule)."""
+    if len(bolds) == 1:
+        seed_map(bolds[0], mask_path, p, out)
+        return
+    maps = []
+    for n, bold in enumerate(bolds):
+        seed_map(bold, mask_path, p, out + f".run{n}.nii.gz")
+        z = np.asarray(nib.load(out + f".run{n}.nii.gz").dataobj, dtype=np.float64)
+        excluded = ~np.isfinite(np.asarray(nib.load(bold).dataobj)).all(axis=3)
+        z[excluded] = np.nan  # a voxel excluded in one run is averaged over the others
+        maps.append(z)
+    ref = nib.load(out + ".run0.nii.gz")
+    mean = np.nan_to_num(np.nanmean(maps, axis=0))
+    nib.save(nib.Nifti1Image(mean.astype(np.float32), ref.affine), out)
+
+
 def seed_map(bold, mask_path, p, out):
     from nilearn.maskers import NiftiMasker, NiftiSpheresMasker
     img, conf, sample_mask = prepared(bold, p)
@@ -234,7 +265,12 @@ def seed_map(bold, mask_path, p, out):
         x, y, z, r = p["sphere"]
         seeds = NiftiSpheresMasker([(x, y, z)], radius=r, mask_img=good_img, **kw)
     else:
-        seed = (np.asarray(nib.load(p["seed_mask"]).dataobj) > 0) & (np.asarray(mask_img.dataobj) > 0) & finite
+        if "seed_label" in p:
+            atlas_path, index = p["seed_label"]
+            seed = np.asarray(nib.load(atlas_path).dataobj) == index
+        else:
+            seed = np.asarray(nib.load(p["seed_mask"]).dataobj) > 0
+        seed = seed & (np.asarray(mask_img.dataobj) > 0) & finite
         seeds = NiftiMasker(mask_img=nib.Nifti1Image(seed.astype(np.uint8), mask_img.affine), detrend=False, standardize=None)
     if "sphere" in p:
         seed_ts = seeds.fit_transform(img, confounds=conf, sample_mask=sample_mask)[:, 0]
@@ -285,9 +321,9 @@ if __name__ == "__main__":
         args = sys.argv[3:]
         opts = {args[i].lstrip("-"): args[i + 1] for i in range(0, len(args), 2)}
         make_run(sys.argv[2], frames=int(opts.get("frames", 150)), seed=int(opts.get("seed", 1)),
-                 run=opts.get("run"), tr=float(opts.get("tr", 2.0)))
+                 run=opts.get("run"), tr=float(opts.get("tr", 2.0)), size=opts.get("size", "medium"))
     elif cmd == "seed-map":
-        seed_map(sys.argv[2], sys.argv[3], json.loads(sys.argv[4]), sys.argv[5])
+        seed_map_runs(sys.argv[2].split(","), sys.argv[3], json.loads(sys.argv[4]), sys.argv[5])
     elif cmd == "conmat":
         conmat(sys.argv[2], sys.argv[3], json.loads(sys.argv[4]), sys.argv[5])
     elif cmd == "clean":
