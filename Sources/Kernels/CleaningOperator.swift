@@ -131,7 +131,11 @@ public struct CleaningOperator: Sendable {
         }
         outputFrames = keptFrames
         matrix = m
+        isCentringOnly = !p.detrend && !p.filters && confounds.isEmpty && !censoring
     }
+
+    /// True when C only removes the mean (no detrending, filtering, confounds or censoring).
+    public let isCentringOnly: Bool
 
     /// C · x for one series of `inputFrames` values.
     public func apply(_ x: [Double]) -> [Double] {

@@ -54,11 +54,20 @@ public enum SeedMap {
         }
         qc.seedVoxels = usable.count
         let seedClean = CleaningOperator.zscored(run.cleaning.apply(run.meanSeries(positions: usable)))
-        let (matrix, constant) = run.operatorFloat32
-        let out = run.shifted.withUnsafeBufferPointer { data in
-            SeedCorrelation.correlate(data: data, frames: run.frames, voxels: run.mask.count, shift: run.shift,
-                                      operatorMatrix: matrix, rows: run.cleaning.rows, constantResponse: constant,
-                                      seeds: [seedClean.map(Float.init)])
+        let out: SeedCorrelation.Output
+        if run.cleaning.isCentringOnly {
+            // Nothing to clean (already-denoised data): one bandwidth-bound pass, no matrix product.
+            out = run.shifted.withUnsafeBufferPointer { data in
+                SeedCorrelation.correlateStandardized(data: data, frames: run.frames, voxels: run.mask.count,
+                                                      shift: run.shift, seed: seedClean.map(Float.init))
+            }
+        } else {
+            let (matrix, constant) = run.operatorFloat32
+            out = run.shifted.withUnsafeBufferPointer { data in
+                SeedCorrelation.correlate(data: data, frames: run.frames, voxels: run.mask.count, shift: run.shift,
+                                          operatorMatrix: matrix, rows: run.cleaning.rows, constantResponse: constant,
+                                          seeds: [seedClean.map(Float.init)])
+            }
         }
         var z = [Float](repeating: .nan, count: run.mask.count)
         var zeroVariance = 0

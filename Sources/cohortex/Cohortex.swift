@@ -8,7 +8,7 @@ struct Cohortex: ParsableCommand {
         commandName: "cohortex",
         abstract: "Neuroimaging cohort pipeline: NIfTI I/O, regional volumes, connectivity, group statistics.",
         version: CohortexVersion.string,
-        subcommands: [HeaderCommand.self, StatsCommand.self, GMVolumeCommand.self, SeedMapCommand.self, ConmatCommand.self]
+        subcommands: [HeaderCommand.self, StatsCommand.self, GMVolumeCommand.self, SeedMapCommand.self, ConmatCommand.self, KernelBenchCommand.self]
     )
 }
 

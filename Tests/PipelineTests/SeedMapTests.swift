@@ -26,6 +26,7 @@ struct SeedMapTests {
         var runs = [1]
         /// nilearn 0.14.1 interpolates mirrored volumes (see fc_reference.py); patch it when censoring with a filter.
         var patch = false
+        var confounds = true
         var description: String { name }
     }
 
@@ -50,6 +51,9 @@ struct SeedMapTests {
              flags: ["--sphere", "PAG:0,-30,-10,6", "--strategy", "24P", "--high-pass", "0.01", "--low-pass", "0.1"],
              reference: #"{"sphere": [0, -30, -10, 6], "strategy": "24P", "high_pass": 0.01, "low_pass": 0.1, "t_r": 2.0}"#,
              runs: [1, 2]),
+        Case(name: "already-denoised input: no detrend, filter or confounds (fused one-pass kernel)",
+             flags: ["--sphere", "PAG:0,-30,-10,8", "--no-detrend"],
+             reference: #"{"sphere": [0, -30, -10, 8], "detrend": false, "t_r": 2.0}"#, confounds: false),
     ]
 
     static func substitute(_ text: String) throws -> String {
@@ -63,7 +67,7 @@ struct SeedMapTests {
     func agreesWithNilearn(c: Case) throws {
         let out = try Reference.temporaryFolder()
         var args = ["seed-map", "--mask", try Self.mask(), "--out-z", out + "/z.nii.gz", "--out-r", out + "/r.nii.gz"]
-        for run in c.runs { args += ["--bold", try Self.bold(run), "--confounds", try Self.confounds(run)] }
+        for run in c.runs { args += ["--bold", try Self.bold(run)] + (c.confounds ? ["--confounds", try Self.confounds(run)] : []) }
         args += try c.flags.map(Self.substitute)
         let ours = try Reference.cohortex(args)
         #expect(ours.status == 0, "\(ours.stderr)")
