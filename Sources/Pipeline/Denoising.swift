@@ -46,6 +46,8 @@ public struct RunQC: Sendable {
     public var zeroVarianceVoxels: Int = 0
     public var medianTSNR: Double?
     public var seedVoxels: Int?
+    /// Things the user should know (e.g. a TR override), repeated as warnings.
+    public var notes: [String] = []
 
     public var censoredVolumes: Int { volumes - dummyScans - keptVolumes }
     public var percentCensored: Double { 100 * Double(censoredVolumes) / Double(max(1, volumes - dummyScans)) }
@@ -69,6 +71,7 @@ public struct RunQC: Sendable {
             ("ZeroVarianceVoxelsExcluded", .int(zeroVarianceVoxels)),
             ("MedianTSNR", .number(medianTSNR)),
             ("SeedVoxels", seedVoxels.map { .int($0) } ?? .null),
+            ("Notes", .array(notes.map { .string($0) })),
         ])
     }
 }
@@ -102,7 +105,12 @@ public struct LoadedRun: Sendable {
 
         var parameters = options.cleaning
         let headerTR = image.header.repetitionTime.flatMap { $0 > 0 ? $0 : nil }
-        if parameters.repetitionTime == nil { parameters.repetitionTime = headerTR }
+        var notes: [String] = []
+        if parameters.repetitionTime == nil {
+            parameters.repetitionTime = headerTR
+        } else if let header = headerTR, let given = parameters.repetitionTime, abs(header - given) > 1e-3 {
+            notes.append("\(run.bold): --tr \(given) s overrides the header's \(header) s")
+        }
 
         // Confounds and censoring.
         var confoundColumns: [[Double]] = [], names: [String] = []
@@ -182,7 +190,7 @@ public struct LoadedRun: Sendable {
         let qc = RunQC(bold: run.bold, volumes: volumes, dummyScans: dummy, keptVolumes: kept.count,
                        motionOutliers: motionOutliers, nonSteadyStateVolumes: nonSteady.count, repetitionTime: parameters.repetitionTime,
                        meanFD: meanFD, maxFD: maxFD, confoundColumns: names, confoundRank: cleaning.confoundRank,
-                       nonFiniteVoxels: nonFinite)
+                       nonFiniteVoxels: nonFinite, notes: notes)
         return LoadedRun(run: run, mask: mask, frames: frames, shifted: shifted, shift: shift, nonFinite: bad,
                          cleaning: cleaning, qc: qc)
     }

@@ -63,6 +63,7 @@ public enum RegionConnectivity {
             }
             let matrix = try ConnectivityMatrix.compute(series, kind: kind, estimator: estimator)
             for i in 0..<(r * r) { zSum[i] += atanh(max(-Double(SeedMap.maximumR), min(Double(SeedMap.maximumR), matrix[i]))) }
+            warnings += qc.notes
             if qc.nonFiniteVoxels > 0 { warnings.append("\(run.bold): \(qc.nonFiniteVoxels) labelled voxel(s) hold NaN/Inf; left out of their region's mean") }
             qc.seedVoxels = nil
             qcs.append(qc)

@@ -36,6 +36,7 @@ public enum SeedMap {
                 zSum[p] += Double(z[p])
                 valid[p] += 1
             }
+            warnings += qc.notes
             if qc.nonFiniteVoxels > 0 { warnings.append("\(run.bold): \(qc.nonFiniteVoxels) in-mask voxel(s) hold NaN/Inf; excluded") }
             if qc.zeroVarianceVoxels > 0 { warnings.append("\(run.bold): \(qc.zeroVarianceVoxels) in-mask voxel(s) have zero variance; excluded (0 in the maps)") }
             qcs.append(qc)
