@@ -25,23 +25,12 @@ public struct RegionalSums: Sendable, Equatable {
         var i = 0
         while i < count {
             let label = labels[i]
-            var n = 0, nan = 0, below = 0, above = 0
-            var sum = 0.0
+            var tally = Tally()
             while i < count && labels[i] == label {
-                let v = values[i]
+                tally.add(values[i])
                 i += 1
-                if v.isNaN { nan += 1; continue }
-                n += 1
-                sum += Double(v)
-                below += v < 0 ? 1 : 0
-                above += v > 1 ? 1 : 0
             }
-            let slot = Int(label)
-            voxels[slot] += n
-            sums[slot] += sum
-            nanCount[slot] += nan
-            belowZero[slot] += below
-            aboveOne[slot] += above
+            store(tally, label: Int(label))
         }
     }
 
@@ -52,44 +41,51 @@ public struct RegionalSums: Sendable, Equatable {
 
     /// Adds the voxels `indices` (absolute, sorted) that fall in `first..<first+values.count` to `label`.
     /// Returns the position in `indices` where the next chunk should resume.
+    /// Running totals of one region over a stretch of voxels.
+    @usableFromInline
+    struct Tally {
+        @usableFromInline var n = 0, nan = 0, below = 0, above = 0
+        @usableFromInline var sum = 0.0
+
+        @inlinable init() {}
+
+        @inlinable @inline(__always)
+        mutating func add(_ v: Float) {
+            if v.isNaN { nan += 1; return }
+            n += 1
+            sum += Double(v)
+            if v < 0 { below += 1 } else if v > 1 { above += 1 }
+        }
+    }
+
+    @inlinable
+    mutating func store(_ t: Tally, label: Int) {
+        voxels[label] += t.n
+        sums[label] += t.sum
+        nanCount[label] += t.nan
+        belowZero[label] += t.below
+        aboveOne[label] += t.above
+    }
+
     @inlinable
     public mutating func add(label: Int, indices: UnsafeBufferPointer<Int>, from position: Int,
                              chunkStart first: Int, values: UnsafeBufferPointer<Float>) -> Int {
         var p = position
         let end = first + values.count
-        var n = 0, nan = 0, below = 0, above = 0
-        var sum = 0.0
+        var tally = Tally()
         while p < indices.count && indices[p] < end {
-            let v = values[indices[p] - first]
+            tally.add(values[indices[p] - first])
             p += 1
-            if v.isNaN { nan += 1; continue }
-            n += 1
-            sum += Double(v)
-            if v < 0 { below += 1 } else if v > 1 { above += 1 }
         }
-        voxels[label] += n
-        sums[label] += sum
-        nanCount[label] += nan
-        belowZero[label] += below
-        aboveOne[label] += above
+        store(tally, label: label)
         return p
     }
 
     /// Adds every value of `values` to `label`.
     @inlinable
     public mutating func add(_ values: UnsafeBufferPointer<Float>, toLabel label: Int) {
-        var n = 0, nan = 0, below = 0, above = 0
-        var sum = 0.0
-        for v in values {
-            if v.isNaN { nan += 1; continue }
-            n += 1
-            sum += Double(v)
-            if v < 0 { below += 1 } else if v > 1 { above += 1 }
-        }
-        voxels[label] += n
-        sums[label] += sum
-        nanCount[label] += nan
-        belowZero[label] += below
-        aboveOne[label] += above
+        var tally = Tally()
+        for v in values { tally.add(v) }
+        store(tally, label: label)
     }
 }
