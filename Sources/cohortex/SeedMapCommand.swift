@@ -21,18 +21,18 @@ struct SeedMapCommand: ParsableCommand {
     @Option(help: "Brain mask on the BOLD grid.")
     var mask: String
 
-    @Option(help: "Seed sphere NAME:x,y,z,r in MNI mm (e.g. PAG:0,-30,-10,6).")
-    var sphere: String?
+    @Option(help: "Seed sphere NAME:x,y,z,r in MNI mm (e.g. PAG:0,-30,-10,6); repeatable.")
+    var sphere: [String] = []
 
-    @Option(help: "Seed from an atlas label: ATLAS:INDEX.")
-    var seedLabel: String?
+    @Option(help: "Seed from an atlas label: ATLAS:INDEX; repeatable.")
+    var seedLabel: [String] = []
 
-    @Option(help: "Seed from a mask image.")
-    var seedMask: String?
+    @Option(help: "Seed from a mask image; repeatable.")
+    var seedMask: [String] = []
 
     @OptionGroup var cleaning: CleaningOptions
 
-    @Option(help: "Output Fisher z map (.nii or .nii.gz); a JSON sidecar is written next to it.")
+    @Option(help: "Output Fisher z map (.nii or .nii.gz); a JSON sidecar is written next to it. With several seeds, put {seed} in the name.")
     var outZ: String
 
     @Option(help: "Output Pearson r map.")
@@ -42,8 +42,10 @@ struct SeedMapCommand: ParsableCommand {
 
     func validate() throws {
         if bold.isEmpty { throw ValidationError("give the BOLD series with --bold") }
-        if [sphere, seedLabel, seedMask].compactMap({ $0 }).count != 1 {
-            throw ValidationError("give exactly one seed: --sphere, --seed-label or --seed-mask")
+        let seedCount = sphere.count + seedLabel.count + seedMask.count
+        if seedCount == 0 { throw ValidationError("give a seed: --sphere, --seed-label or --seed-mask") }
+        if seedCount > 1 && !(outZ.contains("{seed}") && (outR?.contains("{seed}") ?? true)) {
+            throw ValidationError("with \(seedCount) seeds the output names need {seed} (e.g. sub-01_seed-{seed}_stat-z.nii.gz)")
         }
         for path in [outZ] + (outR.map { [$0] } ?? []) where !(path.hasSuffix(".nii") || path.hasSuffix(".nii.gz")) {
             throw ValidationError("output maps must end in .nii or .nii.gz: \(path)")
@@ -53,24 +55,31 @@ struct SeedMapCommand: ParsableCommand {
     func run() throws {
         global.apply()
         try reportingErrors {
-            let seed: Seed
-            if let sphere { seed = .sphere(try Sphere(parsing: sphere)) } else if let seedLabel { seed = try Seed.label(parsing: seedLabel) } else { seed = .mask(path: seedMask!) }
+            let seeds: [Seed] = try sphere.map { .sphere(try Sphere(parsing: $0)) } + seedLabel.map(Seed.label(parsing:))
+                + seedMask.map { .mask(path: $0) }
+            let names = seeds.map(\.name)
+            if Set(names).count != names.count { throw ValidationError("seed names must differ: \(names.joined(separator: ", "))") }
             let options = try cleaning.options()
             let runs = try cleaning.runs(bold: bold)
-            let result = try SeedMap.run(runs: runs, maskPath: mask, seed: seed, options: options)
+            let result = try SeedMap.run(runs: runs, maskPath: mask, seeds: seeds, options: options)
             result.warnings.forEach { warn($0) }
-            let sidecar = JSONValue.object([
-                ("Software", .string("cohortex \(CohortexVersion.string)")),
-                ("Measure", .string("seed-to-voxel Pearson correlation, Fisher z (mean over runs)")),
-                ("Seed", .string(seed.description)),
-                ("Mask", .string(mask)),
-                ("MaskVoxels", .int(result.mask.count)),
-                ("ExcludedVoxels", .int(result.excluded)),
-            ] + cleaning.json(options) + [
-                ("Runs", .array(result.qc.map(\.json))),
-                ("Warnings", .array(result.warnings.map { .string($0) })),
-            ])
-            try SeedMap.write(result, zPath: outZ, rPath: outR, sidecar: sidecar)
+            for (index, maps) in result.seeds.enumerated() {
+                let sidecar = JSONValue.object([
+                    ("Software", .string("cohortex \(CohortexVersion.string)")),
+                    ("Measure", .string("seed-to-voxel Pearson correlation, Fisher z (mean over runs)")),
+                    ("Seed", .string(maps.seed.description)),
+                    ("SeedVoxels", .ints(maps.seedVoxels)),
+                    ("Mask", .string(mask)),
+                    ("MaskVoxels", .int(result.mask.count)),
+                    ("ExcludedVoxels", .int(result.excluded)),
+                ] + cleaning.json(options) + [
+                    ("Runs", .array(result.qc.map(\.json))),
+                    ("Warnings", .array(result.warnings.map { .string($0) })),
+                ])
+                let name = maps.seed.name
+                try SeedMap.write(result, seed: index, zPath: outZ.replacingOccurrences(of: "{seed}", with: name),
+                                  rPath: outR?.replacingOccurrences(of: "{seed}", with: name), sidecar: sidecar)
+            }
         }
     }
 }

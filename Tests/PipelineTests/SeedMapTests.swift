@@ -146,4 +146,22 @@ struct SeedMapTests {
         }
         #expect(try Data(contentsOf: URL(fileURLWithPath: out + "/z1.nii")) == Data(contentsOf: URL(fileURLWithPath: out + "/z2.nii")))
     }
+
+    @Test("several seeds in one pass give each seed's single-seed map, named by {seed}")
+    func severalSeeds() throws {
+        let out = try Reference.temporaryFolder()
+        let common = ["--bold", try Self.bold(1), "--confounds", try Self.confounds(1), "--mask", try Self.mask(), "--high-pass", "0.01", "--low-pass", "0.1"]
+        let both = try Reference.cohortex(["seed-map"] + common + ["--sphere", "PAG:0,-30,-10,6", "--seed-mask", try Self.made.get() + "/seed_mpfc.nii.gz",
+                                                                 "--out-z", out + "/seed-{seed}_z.nii.gz"])
+        #expect(both.status == 0, "\(both.stderr)")
+        let single = try Reference.cohortex(["seed-map"] + common + ["--sphere", "PAG:0,-30,-10,6", "--out-z", out + "/pag.nii.gz"])
+        #expect(single.status == 0)
+        let a = try NIfTIImage(path: out + "/seed-PAG_z.nii.gz").readVolume().voxels
+        let b = try NIfTIImage(path: out + "/pag.nii.gz").readVolume().voxels
+        #expect(zip(a, b).allSatisfy { abs($0 - $1) < 1e-5 })
+        #expect(FileManager.default.fileExists(atPath: out + "/seed-seed_mpfc_z.nii.gz"))
+        #expect((try Reference.jsonFile(out + "/seed-seed_mpfc_z.json"))["Seed"] as? String == "mask " + (try Self.made.get()) + "/seed_mpfc.nii.gz")
+        let clash = try Reference.cohortex(["seed-map"] + common + ["--sphere", "PAG:0,-30,-10,6", "--sphere", "B:0,50,0,6", "--out-z", out + "/x.nii.gz"])
+        #expect(clash.status == 64, "several seeds need {seed} in the output name")
+    }
 }
