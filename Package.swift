@@ -24,7 +24,11 @@ let package = Package(
         ),
         .systemLibrary(name: "CBLAS", providers: [.apt(["libopenblas-dev"])]),
         .target(name: "NIfTI", dependencies: ["CNIfTI"]),
-        .target(name: "Kernels", dependencies: ["NIfTI", "CBLAS", .product(name: "RealModule", package: "swift-numerics")]),
+        .target(name: "Kernels", dependencies: [
+            "NIfTI", "CBLAS",
+            .product(name: "RealModule", package: "swift-numerics"),
+            .product(name: "ComplexModule", package: "swift-numerics"),
+        ]),
         .target(name: "Pipeline", dependencies: ["NIfTI", "Kernels"]),
         .executableTarget(
             name: "cohortex",
