@@ -7,7 +7,7 @@ public enum ConfoundError: Error, Equatable, Sendable, CustomStringConvertible, 
     case rowCountMismatch(path: String, rows: Int, volumes: Int, bold: String)
     case unknownStrategy(String)
     case notNumeric(path: String, column: String, line: Int, value: String)
-    case tooFewVolumes(run: String, kept: Int, frames: Int, detail: String)
+    case tooFewVolumes(run: String, kept: Int, frames: Int, detail: String, minimum: Int)
     case invalidRegex(String)
 
     public var description: String {
@@ -20,8 +20,8 @@ public enum ConfoundError: Error, Equatable, Sendable, CustomStringConvertible, 
             return "unknown confound strategy \"\(s)\"; use 6P, 24P, 36P, acompcor, columns:NAME,NAME,… or regex:PATTERN"
         case .notNumeric(let p, let c, let line, let v):
             return "\(p): column \(c), line \(line): \"\(v)\" is not a number"
-        case .tooFewVolumes(let run, let kept, let frames, let detail):
-            return "\(run): only \(kept) of \(frames) volumes remain after \(detail); at least 10 are needed"
+        case .tooFewVolumes(let run, let kept, let frames, let detail, let minimum):
+            return "\(run): only \(kept) of \(frames) volumes remain after \(detail); at least \(minimum) are needed"
         case .invalidRegex(let pattern):
             return "invalid confound regular expression \"\(pattern)\""
         }
@@ -146,12 +146,16 @@ public struct Censoring: Sendable, Equatable {
     public var fdThreshold: Double?
     public var dvarsThreshold: Double?
     public var minSegment: Int = 5
+    /// A user censoring file: one 1 (keep) or 0 (censor) per acquired volume.
+    public var sampleMask: String?
 
-    public init(dummyScans: Int = 0, fdThreshold: Double? = nil, dvarsThreshold: Double? = nil, minSegment: Int = 5) {
+    public init(dummyScans: Int = 0, fdThreshold: Double? = nil, dvarsThreshold: Double? = nil, minSegment: Int = 5,
+                sampleMask: String? = nil) {
         self.dummyScans = dummyScans
         self.fdThreshold = fdThreshold
         self.dvarsThreshold = dvarsThreshold
         self.minSegment = minSegment
+        self.sampleMask = sampleMask
     }
 
     public var censorsMotion: Bool { fdThreshold != nil || dvarsThreshold != nil }

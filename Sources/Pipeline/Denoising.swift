@@ -90,7 +90,9 @@ public struct LoadedRun: Sendable {
     public var qc: RunQC
 
     /// Reads the run's in-mask voxels (streaming), its confounds and censoring, and builds the operator.
-    public static func load(_ run: FunctionalRun, mask: VoxelMask, maskPath: String, options: DenoisingOptions) throws -> LoadedRun {
+    /// `minimumKept`: fewest kept volumes accepted (10 for connectivity; measures with their own checks pass less).
+    public static func load(_ run: FunctionalRun, mask: VoxelMask, maskPath: String, options: DenoisingOptions,
+                            minimumKept: Int = 10) throws -> LoadedRun {
         let image = try NIfTIImage(path: run.bold)
         guard image.header.dim.count >= 4, image.header.frames > 1 else {
             throw NIfTIError.invalidField(path: run.bold, field: "dim", value: "\(image.header.dim)", expected: "a 4D BOLD series")
@@ -99,7 +101,7 @@ public struct LoadedRun: Sendable {
         let volumes = image.header.frames
         let dummy = options.censoring.dummyScans
         guard dummy < volumes else {
-            throw ConfoundError.tooFewVolumes(run: run.bold, kept: 0, frames: volumes, detail: "dropping \(dummy) dummy scans")
+            throw ConfoundError.tooFewVolumes(run: run.bold, kept: 0, frames: volumes, detail: "dropping \(dummy) dummy scans", minimum: minimumKept)
         }
         let frames = volumes - dummy
 
@@ -117,14 +119,20 @@ public struct LoadedRun: Sendable {
         var kept = Array(0..<frames), motionOutliers = 0
         var meanFD: Double?, maxFD: Double?
         var nonSteady: [Int] = []
+        var alsoCensored: [Int] = []
+        if let sampleMask = options.censoring.sampleMask {
+            let keptByUser = Set(try RestingStateSignal.readSampleMask(sampleMask, frames: volumes))
+            alsoCensored = (dummy..<volumes).filter { !keptByUser.contains($0) }.map { $0 - dummy }
+        }
+        var fd: [Double]?, dvars: [Double]?
         if let path = run.confounds {
             let table = try ConfoundsTable(contentsOf: path)
             guard table.rows == volumes else {
                 throw ConfoundError.rowCountMismatch(path: path, rows: table.rows, volumes: volumes, bold: run.bold)
             }
             (names, confoundColumns) = try table.select(options.strategy, from: dummy)
-            let fd = table.column("framewise_displacement").map { Array($0.dropFirst(dummy)) }
-            let dvars = table.column("std_dvars").map { Array($0.dropFirst(dummy)) }
+            fd = table.column("framewise_displacement").map { Array($0.dropFirst(dummy)) }
+            dvars = table.column("std_dvars").map { Array($0.dropFirst(dummy)) }
             if options.censoring.fdThreshold != nil && fd == nil {
                 throw ConfoundError.missingColumns(path: path, strategy: "--fd-threshold", missing: ["framewise_displacement"], available: table.columns)
             }
@@ -132,7 +140,6 @@ public struct LoadedRun: Sendable {
                 throw ConfoundError.missingColumns(path: path, strategy: "--dvars-threshold", missing: ["std_dvars"], available: table.columns)
             }
             nonSteady = table.nonSteadyStateVolumes.map { $0 - dummy }.filter { $0 >= 0 }
-            (kept, motionOutliers) = options.censoring.keptVolumes(frames: frames, fd: fd, dvars: dvars, alsoCensored: nonSteady)
             if let fd {
                 let finite = fd.filter { $0.isFinite }
                 if !finite.isEmpty { meanFD = finite.reduce(0, +) / Double(finite.count); maxFD = finite.max() }
@@ -140,9 +147,11 @@ public struct LoadedRun: Sendable {
         } else if options.censoring.censorsMotion {
             throw ConfoundError.missingColumns(path: run.bold, strategy: "scrubbing", missing: ["framewise_displacement"], available: ["(no --confounds table given)"])
         }
-        guard kept.count >= 10 else {
+        (kept, motionOutliers) = options.censoring.keptVolumes(frames: frames, fd: fd, dvars: dvars, alsoCensored: nonSteady + alsoCensored)
+        guard kept.count >= minimumKept else {
             throw ConfoundError.tooFewVolumes(run: run.bold, kept: kept.count, frames: frames,
-                                              detail: "censoring (\(motionOutliers) motion outliers, segments shorter than \(options.censoring.minSegment) removed)")
+                                              detail: "censoring (\(motionOutliers) motion outliers, segments shorter than \(options.censoring.minSegment) removed)",
+                                              minimum: minimumKept)
         }
         let cleaning: CleaningOperator
         do {
@@ -152,7 +161,7 @@ public struct LoadedRun: Sendable {
             throw NIfTIError.invalidField(path: run.bold, field: "pixdim[4]", value: "\(image.header.repetitionTime ?? 0)",
                                           expected: "a repetition time for filtering (or pass --tr SECONDS)")
         } catch let error as CleaningError {
-            throw ConfoundError.tooFewVolumes(run: run.bold, kept: kept.count, frames: frames, detail: error.description)
+            throw ConfoundError.tooFewVolumes(run: run.bold, kept: kept.count, frames: frames, detail: error.description, minimum: minimumKept)
         }
 
         // The in-mask series, shifted by each voxel's first kept-run value.

@@ -5,10 +5,8 @@ import NIfTI
 /// The in-mask BOLD signal that ALFF and ReHo consume: a volumes × voxels matrix, the TR, and
 /// which acquired volumes survive censoring.
 ///
-/// Cleaning seam: `load` reads and validates, then calls `interimClean` (linear detrend and mean
-/// removal over the kept volumes). Issue 4's `signal.clean` (confounds, strategy, FD censoring,
-/// filters) replaces that one call; it may either keep every row and set `kept`, or drop the
-/// censored rows and set `rowsAreKeptOnly` — the ALFF and ReHo stages accept both.
+/// `load` cleans with the same operator as `seed-map` (confounds, censoring, detrend, filter) and keeps
+/// only the kept volumes (`rowsAreKeptOnly`); the ALFF and ReHo stages also accept all rows plus `kept`.
 public struct RestingStateSignal: Sendable {
     /// Cleaned signal, rows = volumes (all acquired, or only the kept ones when `rowsAreKeptOnly`).
     public var series: MaskedSeries
@@ -22,6 +20,8 @@ public struct RestingStateSignal: Sendable {
     public var rowsAreKeptOnly: Bool
     /// What was done to the signal, recorded in every output's sidecar.
     public var cleaning: JSONValue
+    /// Warnings for the log (excluded voxels, TR overrides).
+    public var warnings: [String] = []
 
     public init(series: MaskedSeries, repetitionTime: Double, acquiredFrames: Int, kept: [Int],
                 rowsAreKeptOnly: Bool, cleaning: JSONValue) {
@@ -43,78 +43,84 @@ public struct RestingStateSignal: Sendable {
         return out
     }
 
-    /// Reads `bold` within `mask`, checks them (4D, matching grids, non-empty mask, finite values,
-    /// a TR), applies the censoring in `sampleMask` (one 1/0 per volume: keep/censor) and the
-    /// interim cleaning. `minimumFrames` is what the caller's measure needs.
+    /// Reads `bold` within `mask` with the simple defaults (linear detrend, optional sample mask).
     public static func load(bold: String, mask maskPath: String, repetitionTime: Double? = nil,
                             sampleMask: String? = nil, minimumFrames: Int, purpose: String) throws -> RestingStateSignal {
-        let image = try NIfTIImage(path: bold)
+        try load(run: FunctionalRun(bold: bold), mask: maskPath,
+                 options: DenoisingOptions(censoring: Censoring(sampleMask: sampleMask),
+                                           cleaning: CleaningParameters(repetitionTime: repetitionTime)),
+                 minimumFrames: minimumFrames, purpose: purpose)
+    }
+
+    /// Reads `run` within `mask` and cleans it as `seed-map` does (`signal.clean` semantics: confounds,
+    /// censoring, detrend, optional filter), keeping the cleaned kept volumes as a volumes × voxels
+    /// matrix. Voxels holding NaN/Inf are zeroed and reported in the sidecar's `Cleaning`.
+    public static func load(run: FunctionalRun, mask maskPath: String, options: DenoisingOptions,
+                            minimumFrames: Int, purpose: String) throws -> RestingStateSignal {
+        let image = try NIfTIImage(path: run.bold)
         let maskImage = try NIfTIImage(path: maskPath)
-        try maskImage.requireGrid(image.grid, referencePath: bold)
+        try maskImage.requireGrid(image.grid, referencePath: run.bold)
         let mask = try maskImage.readMask()
         guard !mask.isEmpty else { throw SpatialError.emptyMask(path: maskPath) }
         let frames = image.header.frames
         guard frames >= minimumFrames else {
-            throw SpatialError.notFourD(path: bold, frames: frames, needed: minimumFrames, purpose: purpose)
+            throw SpatialError.notFourD(path: run.bold, frames: frames, needed: minimumFrames, purpose: purpose)
         }
-        guard let tr = repetitionTime ?? image.header.repetitionTime.flatMap({ $0 > 0 ? $0 : nil }) else {
-            throw SpatialError.missingRepetitionTime(path: bold)
+        guard options.cleaning.repetitionTime != nil || image.header.repetitionTime.map({ $0 > 0 }) == true else {
+            throw SpatialError.missingRepetitionTime(path: run.bold)
         }
-        let kept = try sampleMask.map { try readSampleMask($0, frames: frames) } ?? Array(0..<frames)
+        let loaded = try LoadedRun.load(run, mask: mask, maskPath: maskPath, options: options, minimumKept: 2)
+        let kept = loaded.cleaning.outputFrames
         guard kept.count >= minimumFrames else {
-            throw SpatialError.tooFewVolumes(path: sampleMask ?? bold,
-                                             detail: "\(kept.count) of \(frames) volumes kept after censoring; \(purpose) needs at least \(minimumFrames)")
+            throw SpatialError.tooFewVolumes(path: options.censoring.sampleMask ?? run.bold,
+                                             detail: "\(kept.count) of \(loaded.frames) volumes kept after censoring; \(purpose) needs at least \(minimumFrames)")
         }
-        var series = try image.readMasked(mask)
-        try requireFinite(series, path: bold)
-        interimClean(&series, kept: kept, repetitionTime: tr)
+        let cleaned = clean(loaded)
         let keptSet = Set(kept)
+        let qc = loaded.qc
         let cleaning: JSONValue = .object([
-            ("Detrend", .string("linear, fitted on the kept volumes")),
-            ("MeanRemoved", .bool(true)),
-            ("ConfoundRegression", .bool(false)),
-            ("Filtering", .bool(false)),
-            ("CensoredVolumes", .ints((0..<frames).filter { !keptSet.contains($0) })),
-            ("SampleMask", sampleMask.map { .string($0) } ?? .null),
+            ("Method", .string("nilearn signal.clean semantics (see seed-map); no standardisation")),
+            ("Detrend", .bool(options.cleaning.detrend)),
+            ("HighPassHz", .number(options.cleaning.highPass)),
+            ("LowPassHz", .number(options.cleaning.lowPass)),
+            ("ConfoundsFile", run.confounds.map { .string($0) } ?? .null),
+            ("ConfoundColumns", .array(qc.confoundColumns.map { .string($0) })),
+            ("ConfoundRank", .int(qc.confoundRank)),
+            ("DummyScans", .int(qc.dummyScans)),
+            ("CensoredVolumes", .ints((0..<loaded.frames).filter { !keptSet.contains($0) }.map { $0 + qc.dummyScans })),
+            ("SampleMask", options.censoring.sampleMask.map { .string($0) } ?? .null),
+            ("FDThreshold", .number(options.censoring.fdThreshold)),
+            ("MeanFramewiseDisplacement", .number(qc.meanFD)),
+            ("NonFiniteVoxelsZeroed", .int(qc.nonFiniteVoxels)),
         ])
-        return RestingStateSignal(series: series, repetitionTime: tr, acquiredFrames: frames, kept: kept,
-                                  rowsAreKeptOnly: false, cleaning: cleaning)
+        let series = MaskedSeries(mask: mask, frames: kept.count, values: cleaned, repetitionTime: qc.repetitionTime)
+        var signal = RestingStateSignal(series: series, repetitionTime: qc.repetitionTime!, acquiredFrames: loaded.frames,
+                                        kept: kept, rowsAreKeptOnly: true, cleaning: cleaning)
+        signal.warnings = qc.notes
+        if qc.nonFiniteVoxels > 0 {
+            signal.warnings.append("\(run.bold): \(qc.nonFiniteVoxels) in-mask voxel(s) hold NaN/Inf; zeroed (0 in the maps)")
+        }
+        return signal
     }
 
-    /// Removes from every volume the least-squares line a + b·t fitted on the kept volumes
-    /// (so the kept samples have zero mean and no linear trend), per voxel, in float64.
-    public static func interimClean(_ series: inout MaskedSeries, kept: [Int], repetitionTime: Double) {
-        let v = series.voxels
-        let n = Double(kept.count)
-        let tMean = kept.reduce(0.0) { $0 + Double($1) } / n
-        let tVar = kept.reduce(0.0) { $0 + (Double($1) - tMean) * (Double($1) - tMean) }
-        var mean = [Double](repeating: 0, count: v), slope = [Double](repeating: 0, count: v)
-        series.values.withUnsafeMutableBufferPointer { x in
-            for t in kept {
-                let row = x.baseAddress! + t * v
-                let dt = Double(t) - tMean
-                for i in 0..<v { mean[i] += Double(row[i]); slope[i] += dt * Double(row[i]) }
-            }
-            for i in 0..<v { mean[i] /= n; slope[i] = tVar > 0 ? slope[i] / tVar : 0 }
-            for t in 0..<series.frames {
-                let row = x.baseAddress! + t * v
-                let dt = Double(t) - tMean
-                for i in 0..<v { row[i] = Float(Double(row[i]) - mean[i] - slope[i] * dt) }
+    /// C · X for every voxel (one SGEMM over fixed column blocks), adding back each voxel's shift when C
+    /// does not remove constants.
+    static func clean(_ run: LoadedRun) -> [Float] {
+        let (matrix, constant) = run.operatorFloat32
+        let rows = run.cleaning.rows, v = run.mask.count
+        var out = [Float](repeating: 0, count: rows * v)
+        matrix.withUnsafeBufferPointer { c in
+            run.shifted.withUnsafeBufferPointer { x in
+                out.withUnsafeMutableBufferPointer { y in
+                    BLAS.multiply(m: rows, n: v, k: run.frames, a: c.baseAddress!, lda: run.frames,
+                                  b: x.baseAddress!, ldb: v, c: y.baseAddress!, ldc: v)
+                }
             }
         }
-    }
-
-    /// Throws naming the first NaN/Inf in the in-mask series.
-    static func requireFinite(_ series: MaskedSeries, path: String) throws {
-        var count = 0, first: Int?
-        for (i, x) in series.values.enumerated() where !x.isFinite {
-            count += 1
-            if first == nil { first = i }
+        if constant.contains(where: { abs($0) > 1e-6 }) {
+            for t in 0..<rows { for p in 0..<v { out[t * v + p] += constant[t] * run.shift[p] } }
         }
-        guard let first else { return }
-        let (frame, p) = first.quotientAndRemainder(dividingBy: series.voxels)
-        let (i, j, k) = series.mask.grid.coordinates(of: series.mask.indices[p])
-        throw SpatialError.nonFinite(path: path, count: count, voxel: [i, j, k], frame: frame)
+        return out
     }
 
     /// A sample mask file: one number per volume, 1 = keep and 0 = censor (whitespace, comma or

@@ -7,7 +7,6 @@ public enum SpatialError: Error, Equatable, Sendable, CustomStringConvertible, L
     case emptyMask(path: String)
     case notFourD(path: String, frames: Int, needed: Int, purpose: String)
     case missingRepetitionTime(path: String)
-    case nonFinite(path: String, count: Int, voxel: [Int], frame: Int)
     case tooFewVolumes(path: String, detail: String)
     case badBand(detail: String)
     case badSampleMask(path: String, reason: String)
@@ -23,9 +22,6 @@ public enum SpatialError: Error, Equatable, Sendable, CustomStringConvertible, L
             return "\(p): \(purpose) needs a 4D series of at least \(needed) volumes, the image has \(frames)"
         case .missingRepetitionTime(let p):
             return "\(p): no repetition time in the header (pixdim[4] is 0): pass --tr SECONDS"
-        case .nonFinite(let p, let count, let voxel, let frame):
-            return "\(p): \(count) in-mask value(s) are NaN or infinite (first at voxel \(voxel), volume \(frame)); "
-                + "fix the input or exclude those voxels from the mask"
         case .tooFewVolumes(let p, let detail):
             return "\(p): \(detail)"
         case .badBand(let detail):

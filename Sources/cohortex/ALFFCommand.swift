@@ -3,9 +3,7 @@ import Foundation
 import Kernels
 import Pipeline
 
-/// The BOLD input shared by `alff` and `reho`. Cleaning seam: issue 4's flags (--confounds,
-/// --strategy, --fd-threshold, --high-pass, --low-pass) belong here, and `load` is the one call to
-/// replace with the cleaning stage (today it applies a linear detrend and mean removal only).
+/// The BOLD input shared by `alff` and `reho`, cleaned with the flags of seed-map/conmat.
 struct RestingStateInputOptions: ParsableArguments {
     @Option(help: "4D BOLD series (NIfTI).")
     var bold: String
@@ -13,20 +11,15 @@ struct RestingStateInputOptions: ParsableArguments {
     @Option(help: "3D brain mask on the BOLD grid: non-zero voxels are analysed.")
     var mask: String
 
-    @Option(help: "Repetition time in seconds (default: pixdim[4] of the BOLD header).")
-    var tr: Double?
+    @OptionGroup var cleaning: CleaningOptions
 
-    @Option(name: .customLong("sample-mask"), help: "Censoring: a text file with one 1 (keep) or 0 (censor) per volume.")
-    var sampleMask: String?
-
-    func validate() throws {
-        if let tr, !(tr > 0 && tr.isFinite) { throw ValidationError("--tr must be a positive number of seconds, got \(tr)") }
-    }
-
-    /// Reads, checks and cleans the signal (linear detrend + mean removal over the kept volumes).
+    /// Reads and cleans the signal; prints the cleaning warnings.
     func load(minimumFrames: Int, purpose: String) throws -> RestingStateSignal {
-        try RestingStateSignal.load(bold: bold, mask: mask, repetitionTime: tr, sampleMask: sampleMask,
-                                    minimumFrames: minimumFrames, purpose: purpose)
+        let runs = try cleaning.runs(bold: [bold])
+        let signal = try RestingStateSignal.load(run: runs[0], mask: mask, options: try cleaning.options(),
+                                                 minimumFrames: minimumFrames, purpose: purpose)
+        signal.warnings.forEach { warn($0) }
+        return signal
     }
 }
 
@@ -38,7 +31,7 @@ struct ALFFCommand: ParsableCommand {
         ALFF = 2 · mean √P(f) over the band · SD of the voxel's series, P the one-sided periodogram \
         (scaling "spectrum") of the standardised series; with censoring, the normalised Lomb–Scargle \
         periodogram of the kept volumes (XCP-D). fALFF = Σ√P over the band / Σ√P up to Nyquist. \
-        The signal is linearly detrended and mean-centred first; confound regression is not applied yet.
+        The signal is cleaned first as in seed-map (confounds, censoring, detrend), without a band-pass filter.
         """
     )
 
@@ -76,6 +69,9 @@ struct ALFFCommand: ParsableCommand {
 
     func validate() throws {
         if bandEdges == nil { throw ValidationError("--band must be LOW,HIGH in Hz with 0 ≤ LOW < HIGH, got \(band)") }
+        if input.cleaning.highPass != nil || input.cleaning.lowPass != nil {
+            throw ValidationError("ALFF is computed on the unfiltered cleaned signal: use --band, not --high-pass/--low-pass")
+        }
     }
 
     func run() throws {

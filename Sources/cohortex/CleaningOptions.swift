@@ -23,6 +23,9 @@ struct CleaningOptions: ParsableArguments {
     @Option(help: "Drop this many initial (non-steady-state) volumes.")
     var dummyScans: Int = 0
 
+    @Option(name: .customLong("sample-mask"), help: "Censoring file: one 1 (keep) or 0 (censor) per acquired volume.")
+    var sampleMask: String?
+
     @Option(help: "High-pass cutoff in Hz (Butterworth, order 5, zero-phase).")
     var highPass: Double?
 
@@ -56,7 +59,8 @@ struct CleaningOptions: ParsableArguments {
     func options() throws -> DenoisingOptions {
         DenoisingOptions(
             strategy: try ConfoundStrategy(parsing: strategy),
-            censoring: Censoring(dummyScans: dummyScans, fdThreshold: fdThreshold, dvarsThreshold: dvarsThreshold, minSegment: minSegment),
+            censoring: Censoring(dummyScans: dummyScans, fdThreshold: fdThreshold, dvarsThreshold: dvarsThreshold,
+                                 minSegment: minSegment, sampleMask: sampleMask),
             cleaning: CleaningParameters(repetitionTime: tr, detrend: !noDetrend, highPass: highPass, lowPass: lowPass))
     }
 
@@ -74,6 +78,7 @@ struct CleaningOptions: ParsableArguments {
             ("DVARSThreshold", .number(options.censoring.dvarsThreshold)),
             ("MinSegment", .int(options.censoring.minSegment)),
             ("DummyScans", .int(options.censoring.dummyScans)),
+            ("SampleMask", options.censoring.sampleMask.map { .string($0) } ?? .null),
             ("Standardize", .string("zscore_sample")),
         ]
     }

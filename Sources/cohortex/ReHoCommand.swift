@@ -9,8 +9,8 @@ struct ReHoCommand: ParsableCommand {
         abstract: "Regional homogeneity: Kendall's W of each voxel with its 7, 19 or 27 neighbours (AFNI 3dReHo).",
         discussion: """
         Neighbours outside the mask are left out; ties take their average rank and the denominator is \
-        tie-corrected as in AFNI. Censored volumes (--sample-mask) are left out. The signal is linearly \
-        detrended first; confound regression is not applied yet.
+        tie-corrected as in AFNI. The signal is cleaned first as in seed-map (confounds, censoring \
+        with --fd-threshold or --sample-mask, detrend, optional band-pass); censored volumes are left out.
         """
     )
 

@@ -56,7 +56,8 @@ struct FunctionalBadInputTests {
             _ = try SeedMap.run(runs: [FunctionalRun(bold: r.bold, confounds: r.confounds)], maskPath: r.mask, seed: Self.seed,
                                 options: DenoisingOptions(strategy: .sixP, censoring: Censoring(fdThreshold: 0.5)))
             Issue.record("expected an error")
-        } catch let ConfoundError.tooFewVolumes(run, kept, frames, _) {
+        } catch let ConfoundError.tooFewVolumes(run, kept, frames, _, minimum) {
+            #expect(minimum == 10)
             #expect(run == r.bold && kept < 10 && frames == 40)
         }
     }

@@ -14,6 +14,9 @@
         (several runs: z maps averaged)
   conmat BOLD ATLAS JSON_PARAMS OUT.json
         NiftiLabelsMasker + ConnectivityMeasure → {"labels": [...], "matrix": [[...]]}
+  alff-clean BOLD MASK JSON_PARAMS OUT.f32 / reho-clean BOLD MASK JSON_PARAMS OUT.f64
+        ALFF+fALFF (float32, voxels then voxels) or ReHo (float64) of the nilearn-cleaned in-mask series,
+        with spatial_reference.py's definitions (keys band [lo, hi] / neighbours)
   clean SIGNALS.f64 T V JSON_PARAMS OUT.f64
         nilearn.signal.clean on a T×V float64 matrix (C order)
 JSON_PARAMS keys: detrend, high_pass, low_pass, t_r, strategy (6P/24P/36P/acompcor/none),
@@ -303,6 +306,38 @@ def conmat(bold, atlas, p, out):
         json.dump({"labels": labels, "matrix": matrix.tolist(), "frames": int(ts.shape[0])}, f)
 
 
+def cleaned_in_mask(bold, mask_path, p):
+    """In-mask series (x fastest order, as Cohortex) cleaned by nilearn.signal.clean with the run's
+    confounds and censoring, no standardisation; returns (kept rows × voxels, kept indices, TR, volumes)."""
+    from nilearn import signal
+    img, conf, sample_mask = prepared(bold, p)
+    data = np.asarray(img.dataobj, dtype=np.float64)
+    m = np.asarray(nib.load(mask_path).dataobj).ravel(order="F")
+    flat = data.reshape(-1, data.shape[3], order="F")[np.flatnonzero(m != 0)].T
+    flat[:, ~np.isfinite(flat).all(axis=0)] = 0
+    cleaned = signal.clean(flat, confounds=conf, sample_mask=sample_mask, detrend=p.get("detrend", True), standardize=None,
+                           low_pass=p.get("low_pass"), high_pass=p.get("high_pass"), t_r=p.get("t_r"))
+    kept = np.arange(flat.shape[0]) if sample_mask is None else np.asarray(sample_mask)
+    return cleaned, kept, p.get("t_r"), flat.shape[0]
+
+
+def alff_clean(bold, mask_path, p, out):
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import spatial_reference as sr
+    cleaned, kept, tr, volumes = cleaned_in_mask(bold, mask_path, p)
+    censored = len(kept) < volumes
+    alff, falff = sr.alff_matrix(cleaned, tr, p["band"][0], p["band"][1], list(kept) if censored else None,
+                                 volumes if censored else None)
+    np.concatenate([alff, falff]).astype(np.float32).tofile(out)
+
+
+def reho_clean(bold, mask_path, p, out):
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import spatial_reference as sr
+    cleaned, _, _, _ = cleaned_in_mask(bold, mask_path, p)
+    sr.reho(cleaned, mask_path, p["neighbours"]).astype(np.float64).tofile(out)
+
+
 def clean(signals_path, t, v, p, out):
     from nilearn import signal
     x = np.fromfile(signals_path, dtype=np.float64).reshape(t, v)
@@ -326,6 +361,10 @@ if __name__ == "__main__":
         seed_map_runs(sys.argv[2].split(","), sys.argv[3], json.loads(sys.argv[4]), sys.argv[5])
     elif cmd == "conmat":
         conmat(sys.argv[2], sys.argv[3], json.loads(sys.argv[4]), sys.argv[5])
+    elif cmd == "alff-clean":
+        alff_clean(sys.argv[2], sys.argv[3], json.loads(sys.argv[4]), sys.argv[5])
+    elif cmd == "reho-clean":
+        reho_clean(sys.argv[2], sys.argv[3], json.loads(sys.argv[4]), sys.argv[5])
     elif cmd == "clean":
         clean(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), json.loads(sys.argv[5]), sys.argv[6])
     else:

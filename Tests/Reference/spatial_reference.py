@@ -8,7 +8,8 @@ usage:
       DATA is rows x voxels (row-major float32). KEPT: comma-separated kept row indices (censoring).
       OUT holds ALFF (voxels values) then fALFF (voxels values).
   spatial_reference.py alff-nifti BOLD MASK LOW HIGH OUT.f32 [SAMPLE_MASK]
-      The same from files, after the linear detrend Cohortex applies (fit on kept volumes).
+      The same from files, cleaned by nilearn.signal.clean (censoring, then mean + linear detrend;
+      the kept rows only, whose SD scales ALFF).
   spatial_reference.py reho DATA.f32 ROWS MASK.nii NEIGHBOURS OUT.f32
       DATA is rows x in-mask voxels (mask voxels in x-fastest order).
 
@@ -35,8 +36,9 @@ def smooth(path, fwhm, out):
     np.asarray(data, dtype=np.float32).ravel(order="F").tofile(out)
 
 
-def alff_voxel(x, tr, low, high, kept):
-    n = x.size
+def alff_voxel(x, tr, low, high, kept, acquired=None):
+    """x holds every acquired row, or only the kept rows when `acquired` (the run length) is given."""
+    n = x.size if acquired is None else acquired
     fs = 1.0 / tr
     sd = np.std(x)
     if sd == 0:
@@ -45,7 +47,7 @@ def alff_voxel(x, tr, low, high, kept):
         y = (x - x.mean()) / x.std()
         freqs, power = signal.periodogram(y, fs, scaling="spectrum")
     else:
-        y = x[kept]
+        y = x if acquired is not None else x[kept]
         y = (y - y.mean()) / y.std()
         times = np.arange(n)[kept] * tr
         freqs = np.linspace(0, 0.5 * fs, n // 2 + 1)[1:]
@@ -57,12 +59,12 @@ def alff_voxel(x, tr, low, high, kept):
     return 2 * band.mean() * sd, band.sum() / amp.sum()
 
 
-def alff_matrix(data, tr, low, high, kept):
+def alff_matrix(data, tr, low, high, kept, acquired=None):
     rows, voxels = data.shape
     alff = np.zeros(voxels)
     falff = np.zeros(voxels)
     for v in range(voxels):
-        alff[v], falff[v] = alff_voxel(data[:, v].astype(np.float64), tr, low, high, kept)
+        alff[v], falff[v] = alff_voxel(data[:, v].astype(np.float64), tr, low, high, kept, acquired)
     return alff, falff
 
 
@@ -136,8 +138,12 @@ def main(argv):
         if len(argv) > 7:
             flags = np.loadtxt(argv[7])
             kept = list(np.flatnonzero(flags == 1))
-        data = detrend_on_kept(data, kept)
-        alff, falff = alff_matrix(data, tr, float(argv[4]), float(argv[5]), kept)
+        # Cleaning reference: nilearn's signal.clean (censor, then detrend; no filter, no scaling).
+        from nilearn import signal as nsignal
+        n = data.shape[0]
+        cleaned = nsignal.clean(data, detrend=True, standardize=None, t_r=tr,
+                                sample_mask=None if kept is None else np.asarray(kept))
+        alff, falff = alff_matrix(cleaned, tr, float(argv[4]), float(argv[5]), kept, None if kept is None else n)
         np.concatenate([alff, falff]).astype(np.float32).tofile(argv[6])
     elif cmd == "reho":
         rows = int(argv[3])
