@@ -20,11 +20,15 @@ public struct DenoisingOptions: Sendable, Equatable {
     public var censoring: Censoring
     /// Detrend/filter settings; `repetitionTime` here overrides the header's.
     public var cleaning: CleaningParameters
+    /// Gaussian smoothing (mm FWHM) of every volume before masking and cleaning, as nilearn's maskers.
+    public var smoothingFWHM: Double?
 
-    public init(strategy: ConfoundStrategy = .twentyFourP, censoring: Censoring = Censoring(), cleaning: CleaningParameters = CleaningParameters()) {
+    public init(strategy: ConfoundStrategy = .twentyFourP, censoring: Censoring = Censoring(),
+                cleaning: CleaningParameters = CleaningParameters(), smoothingFWHM: Double? = nil) {
         self.strategy = strategy
         self.censoring = censoring
         self.cleaning = cleaning
+        self.smoothingFWHM = smoothingFWHM
     }
 }
 
@@ -169,9 +173,11 @@ public struct LoadedRun: Sendable {
         var shift = [Float](repeating: 0, count: v)
         var bad = [Bool](repeating: false, count: v)
         var shifted = [Float](repeating: 0, count: frames * v)
+        var smoothingNote: String?
         try mask.indices.withUnsafeBufferPointer { idx in
             try shifted.withUnsafeMutableBufferPointer { out in
-                try image.forEachMaskedPiece(mask) { frame, frameBase, positions in
+                /// Stores the in-mask voxels at `positions` of one frame (`frameBase[idx[p]]` is voxel p).
+                func gather(_ frame: Int, _ frameBase: UnsafePointer<Float>, _ positions: Range<Int>) {
                     guard frame >= dummy else { return }
                     let t = frame - dummy
                     let row = out.baseAddress! + t * v
@@ -187,8 +193,21 @@ public struct LoadedRun: Sendable {
                         }
                     }
                 }
+                if let fwhm = options.smoothingFWHM, fwhm > 0 {
+                    // Smoothing needs whole volumes (as nilearn's maskers, which smooth the image first).
+                    var volume = try image.readVolume()
+                    let report = try SmoothingStage.smooth(&volume, fwhm: fwhm)
+                    smoothingNote = "\(run.bold): smoothed at \(fwhm) mm FWHM before cleaning" + (report.notes.isEmpty ? "" : " (" + report.notes.joined(separator: "; ") + ")")
+                    let n = volume.grid.voxelCount
+                    volume.voxels.withUnsafeBufferPointer { all in
+                        for frame in 0..<volume.frames { gather(frame, all.baseAddress! + frame * n, 0..<v) }
+                    }
+                } else {
+                    try image.forEachMaskedPiece(mask) { frame, frameBase, positions in gather(frame, frameBase, positions) }
+                }
             }
         }
+        if let smoothingNote { notes.append(smoothingNote) }
         let nonFinite = bad.filter { $0 }.count
         if nonFinite > 0 {
             for p in 0..<v where bad[p] {

@@ -38,6 +38,9 @@ struct CleaningOptions: ParsableArguments {
     @Flag(help: "Do not remove the linear trend.")
     var noDetrend = false
 
+    @Option(help: "Gaussian smoothing in mm FWHM of every volume before masking and cleaning (nilearn's smoothing_fwhm).")
+    var smoothingFwhm: Double?
+
     func validate() throws {
         if let h = highPass, h <= 0 { throw ValidationError("--high-pass must be positive, got \(h)") }
         if let l = lowPass, l <= 0 { throw ValidationError("--low-pass must be positive, got \(l)") }
@@ -46,6 +49,7 @@ struct CleaningOptions: ParsableArguments {
         if minSegment < 1 { throw ValidationError("--min-segment must be at least 1") }
         if dummyScans < 0 { throw ValidationError("--dummy-scans cannot be negative") }
         if let f = fdThreshold, f <= 0 { throw ValidationError("--fd-threshold must be positive") }
+        if let f = smoothingFwhm, !(f >= 0 && f.isFinite) { throw ValidationError("--smoothing-fwhm must be a non-negative number of mm, got \(f)") }
     }
 
     /// Pairs BOLD runs with their confounds tables.
@@ -61,7 +65,8 @@ struct CleaningOptions: ParsableArguments {
             strategy: try ConfoundStrategy(parsing: strategy),
             censoring: Censoring(dummyScans: dummyScans, fdThreshold: fdThreshold, dvarsThreshold: dvarsThreshold,
                                  minSegment: minSegment, sampleMask: sampleMask),
-            cleaning: CleaningParameters(repetitionTime: tr, detrend: !noDetrend, highPass: highPass, lowPass: lowPass))
+            cleaning: CleaningParameters(repetitionTime: tr, detrend: !noDetrend, highPass: highPass, lowPass: lowPass),
+            smoothingFWHM: smoothingFwhm)
     }
 
     /// The parameters as recorded in sidecars.
@@ -79,6 +84,7 @@ struct CleaningOptions: ParsableArguments {
             ("MinSegment", .int(options.censoring.minSegment)),
             ("DummyScans", .int(options.censoring.dummyScans)),
             ("SampleMask", options.censoring.sampleMask.map { .string($0) } ?? .null),
+            ("SmoothingFWHMmm", .number(options.smoothingFWHM)),
             ("Standardize", .string("zscore_sample")),
         ]
     }

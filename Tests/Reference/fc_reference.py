@@ -236,7 +236,7 @@ def prepared(bold, p):
 
 def masker_kwargs(p):
     return dict(detrend=p.get("detrend", True), standardize="zscore_sample", low_pass=p.get("low_pass"),
-                high_pass=p.get("high_pass"), t_r=p.get("t_r"))
+                high_pass=p.get("high_pass"), t_r=p.get("t_r"), smoothing_fwhm=p.get("smoothing_fwhm"))
 
 
 def seed_map_runs(bolds, mask_path, p, out):
