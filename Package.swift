@@ -25,7 +25,11 @@ let package = Package(
         ),
         .systemLibrary(name: "CBLAS", providers: [.apt(["libopenblas-dev"])]),
         .target(name: "NIfTI", dependencies: ["CNIfTI"]),
-        .target(name: "Kernels", dependencies: ["NIfTI", "CBLAS", .product(name: "RealModule", package: "swift-numerics")]),
+        .target(name: "Kernels", dependencies: [
+            "NIfTI", "CBLAS",
+            .product(name: "RealModule", package: "swift-numerics"),
+            .product(name: "ComplexModule", package: "swift-numerics"),
+        ]),
         // Group statistics: design, contrasts, OLS, permutation inference, TFCE, FDR (nifticdf for distributions).
         .target(name: "Stats", dependencies: ["NIfTI", "Kernels", "CNIfTI"]),
         .target(name: "Pipeline", dependencies: ["NIfTI", "Kernels", "Stats"]),
@@ -42,6 +46,7 @@ let package = Package(
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "NIfTI", "TestSupport"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Kernels", "NIfTI", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["NIfTI", "TestSupport"]),
+        .testTarget(name: "SpatialTests", dependencies: ["Pipeline", "Kernels", "NIfTI", "TestSupport"]),
         .testTarget(name: "StatsTests", dependencies: ["Stats", "Pipeline", "Kernels", "NIfTI", "TestSupport"]),
     ]
 )

@@ -7,9 +7,9 @@ final class GzipDeflater {
     private let stream: UnsafeMutablePointer<isal_zstream>
     private let levelBuffer: UnsafeMutableRawBufferPointer
     private let output: UnsafeMutableRawBufferPointer
-    private let sink: OutputFile
+    private let sink: any ByteSink
 
-    init(sink: OutputFile) {
+    init(sink: any ByteSink) {
         self.sink = sink
         stream = .allocate(capacity: 1)
         levelBuffer = .allocate(byteCount: 1 << 20, alignment: 64)
@@ -52,4 +52,20 @@ final class GzipDeflater {
                 || (stream.pointee.end_of_stream != 0 && stream.pointee.internal_state.state != ZSTATE_END)
         } while offset < bytes.count
     }
+}
+
+/// Where compressed bytes go: a file being written, or memory.
+protocol ByteSink: AnyObject {
+    var path: String { get }
+    func write(_ bytes: UnsafeRawBufferPointer) throws
+}
+
+extension OutputFile: ByteSink {}
+
+/// Collects bytes in memory (for gzip members compressed in parallel).
+final class MemorySink: ByteSink {
+    let path = "(memory)"
+    private(set) var bytes: [UInt8] = []
+
+    func write(_ bytes: UnsafeRawBufferPointer) throws { self.bytes.append(contentsOf: bytes) }
 }

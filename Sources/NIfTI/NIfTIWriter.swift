@@ -16,21 +16,28 @@ public enum NIfTIWriter {
         }
         let header = try makeHeader(volume, path: path, datatype: datatype, intent: intent,
                                     intentName: intentName, description: description, spaceCode: spaceCode)
-        let payload = try encode(volume.voxels, as: datatype, path: path)
+        // float32 goes out straight from the voxel array (little-endian hosts); integer types are encoded.
+        let encoded: [UInt8]? = datatype == .float32 && isLittleEndianHost ? nil : try encode(volume.voxels, as: datatype, path: path)
+        var prefix = [UInt8](repeating: 0, count: 352)
+        withUnsafeBytes(of: header) { raw in
+            for i in 0..<348 { prefix[i] = raw[i] }
+        }
         try AtomicFile.write(to: path) { file in
-            var prefix = [UInt8](repeating: 0, count: 352)
-            withUnsafeBytes(of: header) { raw in
-                for i in 0..<348 { prefix[i] = raw[i] }
-            }
-            if path.hasSuffix(".gz") {
-                let gz = GzipDeflater(sink: file)
-                try prefix.withUnsafeBytes { try gz.write($0) }
-                try payload.withUnsafeBytes { try gz.write($0, last: true) }
-            } else {
-                try prefix.withUnsafeBytes { try file.write($0) }
-                try payload.withUnsafeBytes { try file.write($0) }
+            try withPayload(volume.voxels, encoded) { payload in
+                if path.hasSuffix(".gz") {
+                    try ParallelGzip.write(prefix: prefix, payload: payload, to: file)
+                } else {
+                    try prefix.withUnsafeBytes { try file.write($0) }
+                    try file.write(payload)
+                }
             }
         }
+    }
+
+    private static var isLittleEndianHost: Bool { 1.littleEndian == 1 }
+
+    private static func withPayload(_ voxels: [Float], _ encoded: [UInt8]?, _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
+        if let encoded { try encoded.withUnsafeBytes(body) } else { try voxels.withUnsafeBytes(body) }
     }
 
     static func makeHeader(_ volume: Volume, path: String, datatype: NIfTIDataType, intent: NIfTIIntent,

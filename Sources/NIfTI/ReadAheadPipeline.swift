@@ -4,10 +4,9 @@ import Foundation
 /// caller consumes them in the same order. Chunk order never depends on timing.
 final class ReadAheadPipeline: @unchecked Sendable {
     private let slots: [UnsafeMutableRawBufferPointer]
-    private let filled = DispatchSemaphore(value: 0)
-    // Created at 0 and signalled up: libdispatch traps when a semaphore is freed below its initial value.
-    private let free = DispatchSemaphore(value: 0)
-    private let finished = DispatchSemaphore(value: 0)
+    private let filled = BlockingCounter(0)
+    private let free: BlockingCounter
+    private let finished = BlockingCounter(0)
     // One per slot: written by the producer before `filled.signal()`, read by the consumer after `filled.wait()`.
     private var slotErrors: [Error?]
     // Written by the consumer before `free.signal()`, read by the producer after `free.wait()`.
@@ -18,7 +17,7 @@ final class ReadAheadPipeline: @unchecked Sendable {
     init(slots count: Int, slotBytes: Int) {
         slots = (0..<count).map { _ in .allocate(byteCount: max(slotBytes, 1), alignment: 64) }
         slotErrors = Array(repeating: nil, count: count)
-        for _ in 0..<count { free.signal() }
+        free = BlockingCounter(count)
     }
 
     deinit { slots.forEach { $0.deallocate() } }
@@ -66,5 +65,28 @@ final class ReadAheadPipeline: @unchecked Sendable {
             free.signal()
         }
         finished.wait()
+    }
+}
+
+/// A counting semaphore on a condition variable. Waiters sleep in the kernel; libdispatch's
+/// semaphores spin with sched_yield first, which steals the core the inflate thread needs.
+final class BlockingCounter: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var value: Int
+
+    init(_ value: Int) { self.value = value }
+
+    func wait() {
+        condition.lock()
+        while value == 0 { condition.wait() }
+        value -= 1
+        condition.unlock()
+    }
+
+    func signal() {
+        condition.lock()
+        value += 1
+        condition.signal()
+        condition.unlock()
     }
 }

@@ -33,11 +33,11 @@ public enum Reference {
 
     /// Runs a reference script with the venv's Python; throws with its stderr on failure.
     @discardableResult
-    public static func runPython(_ script: String, _ arguments: [String]) throws -> String {
+    public static func runPython(_ script: String, _ arguments: [String], environment: [String: String] = [:]) throws -> String {
         guard FileManager.default.isExecutableFile(atPath: python) else {
             throw ReferenceError.missingPython(python)
         }
-        let result = try run(python, [Reference.script(script)] + arguments)
+        let result = try run(python, [Reference.script(script)] + arguments, environment: environment)
         guard result.status == 0 else {
             throw ReferenceError.failed("\(script) \(arguments.joined(separator: " "))", result.stderr)
         }

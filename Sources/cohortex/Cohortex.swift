@@ -1,13 +1,15 @@
 import ArgumentParser
 import Kernels
+import Pipeline
 
 @main
 struct Cohortex: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cohortex",
         abstract: "Neuroimaging cohort pipeline: NIfTI I/O, regional volumes, connectivity, group statistics.",
-        version: "0.1.0",
-        subcommands: [HeaderCommand.self, StatsCommand.self, GLMCommand.self]
+        version: CohortexVersion.string,
+        subcommands: [HeaderCommand.self, StatsCommand.self, GMVolumeCommand.self, SeedMapCommand.self, ConmatCommand.self,
+                      SmoothCommand.self, ALFFCommand.self, ReHoCommand.self, GLMCommand.self, KernelBenchCommand.self]
     )
 }
 

@@ -130,4 +130,22 @@ struct WriterTests {
         try NIfTIWriter.write(Self.sampleVolume(frames: 1, integral: false, range: 0...1), to: path)
         #expect(FileManager.default.fileExists(atPath: path))
     }
+
+    @Test("a large .nii.gz is written as several gzip members that gzip and nibabel read whole")
+    func largeMultiMemberGzip() throws {
+        var rng = SeededRandom(seed: 12)
+        let grid = Grid(nx: 64, ny: 64, nz: 40, affine: .scaling(3, 3, 3))
+        let volume = Volume(grid: grid, frames: 20, voxels: (0..<(grid.voxelCount * 20)).map { _ in Float(rng.normal()) }, repetitionTime: 2)
+        let path = try Reference.temporaryFolder() + "/big.nii.gz"
+        try NIfTIWriter.write(volume, to: path)
+        #expect(try Reference.run("/bin/gzip", ["-t", path]).status == 0)
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        let members = zip(bytes, bytes.dropFirst()).enumerated().filter { $1.0 == 0x1f && $1.1 == 0x8b }.count
+        #expect(members >= 2, "13 MB of data span several 8 MiB members")
+        #expect(try NIfTIImage(path: path).readVolume().voxels == volume.voxels)
+        let numpy = try Reference.json(try Reference.runPython("nifti_reference.py", ["stats", path]))
+        let sum = volume.voxels.reduce(0.0) { $0 + Double($1) }
+        #expect(numpy["voxels"] as? Int == volume.voxels.count)
+        #expect(abs((numpy["sum"] as? Double ?? .nan) - sum) < 1e-6 * Double(volume.voxels.count))
+    }
 }

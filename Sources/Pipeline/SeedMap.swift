@@ -1,0 +1,143 @@
+import Foundation
+import Kernels
+import NIfTI
+
+/// Seed-to-voxel functional connectivity: Pearson r between the cleaned seed series (mean of the raw
+/// in-seed voxels, then cleaned, as nilearn's `NiftiSpheresMasker`) and every cleaned in-mask voxel,
+/// and Fisher z = atanh(r). Several runs are averaged in z.
+public enum SeedMap {
+    /// |r| is capped below 1 so z stays finite (a one-voxel seed correlates perfectly with itself).
+    public static let maximumR: Float = 1 - 1e-7
+
+    /// One seed's maps.
+    public struct SeedResult: Sendable {
+        public var seed: Seed
+        /// Fisher z per in-mask voxel (mean over runs), 0 where excluded.
+        public var z: [Float]
+        /// tanh of `z` (r for a single run).
+        public var r: [Float]
+        /// Seed voxels used in each run.
+        public var seedVoxels: [Int]
+    }
+
+    public struct Result: Sendable {
+        public var mask: VoxelMask
+        public var seeds: [SeedResult]
+        public var qc: [RunQC]
+        public var excluded: Int
+        public var warnings: [String]
+
+        /// The first (or only) seed's z map.
+        public var z: [Float] { seeds[0].z }
+        public var r: [Float] { seeds[0].r }
+    }
+
+    /// Runs every run, correlating all seeds in the same pass, and averages each z map over the runs
+    /// where a voxel is valid.
+    public static func run(runs: [FunctionalRun], maskPath: String, seeds: [Seed], options: DenoisingOptions) throws -> Result {
+        precondition(!seeds.isEmpty, "at least one seed")
+        let mask = try NIfTIImage(path: maskPath).readMask()
+        guard !mask.isEmpty else { throw NIfTIError.invalidField(path: maskPath, field: "voxels", value: "0", expected: "a non-empty brain mask") }
+        let seedPositions = try seeds.map { try $0.positions(in: mask) }
+        var zSum = [[Double]](repeating: [Double](repeating: 0, count: mask.count), count: seeds.count)
+        var valid = [Int](repeating: 0, count: mask.count)
+        var seedVoxels = [[Int]](repeating: [], count: seeds.count)
+        var qcs: [RunQC] = []
+        var warnings: [String] = []
+        for run in runs {
+            let loaded = try LoadedRun.load(run, mask: mask, maskPath: maskPath, options: options)
+            let (maps, used, qc) = try correlate(loaded, seedPositions: seedPositions, seedNames: seeds.map(\.name))
+            for p in 0..<mask.count where !maps[0][p].isNaN {
+                for s in 0..<seeds.count { zSum[s][p] += Double(maps[s][p]) }
+                valid[p] += 1
+            }
+            for s in 0..<seeds.count { seedVoxels[s].append(used[s]) }
+            warnings += qc.notes
+            if qc.nonFiniteVoxels > 0 { warnings.append("\(run.bold): \(qc.nonFiniteVoxels) in-mask voxel(s) hold NaN/Inf; excluded") }
+            if qc.zeroVarianceVoxels > 0 { warnings.append("\(run.bold): \(qc.zeroVarianceVoxels) in-mask voxel(s) have zero variance; excluded (0 in the maps)") }
+            qcs.append(qc)
+        }
+        let results = seeds.indices.map { s -> SeedResult in
+            let z = (0..<mask.count).map { valid[$0] > 0 ? Float(zSum[s][$0] / Double(valid[$0])) : 0 }
+            return SeedResult(seed: seeds[s], z: z, r: z.map { tanh($0) }, seedVoxels: seedVoxels[s])
+        }
+        return Result(mask: mask, seeds: results, qc: qcs, excluded: valid.filter { $0 == 0 }.count, warnings: warnings)
+    }
+
+    /// Single-seed convenience.
+    public static func run(runs: [FunctionalRun], maskPath: String, seed: Seed, options: DenoisingOptions) throws -> Result {
+        try run(runs: runs, maskPath: maskPath, seeds: [seed], options: options)
+    }
+
+    /// z maps for one loaded run (NaN where the voxel is excluded), the seed voxels used, and QC.
+    static func correlate(_ run: LoadedRun, seedPositions: [[Int]], seedNames: [String]) throws -> ([[Float]], [Int], RunQC) {
+        var qc = run.qc
+        var cleanedSeeds: [[Float]] = []
+        var used: [Int] = []
+        for (positions, name) in zip(seedPositions, seedNames) {
+            let usable = positions.filter { !run.nonFinite[$0] }
+            guard !usable.isEmpty else {
+                throw RegionError.emptySeed(name: name, detail: "every seed voxel of \(run.run.bold) holds NaN/Inf")
+            }
+            used.append(usable.count)
+            cleanedSeeds.append(CleaningOperator.zscored(run.cleaning.apply(run.meanSeries(positions: usable))).map(Float.init))
+        }
+        qc.seedVoxels = used.count == 1 ? used[0] : nil
+        var out: SeedCorrelation.Output
+        if run.cleaning.isCentringOnly {
+            // Nothing to clean (already-denoised data): bandwidth-bound passes, no matrix product.
+            out = run.shifted.withUnsafeBufferPointer { data in
+                SeedCorrelation.correlateStandardized(data: data, frames: run.frames, voxels: run.mask.count,
+                                                      shift: run.shift, seed: cleanedSeeds[0])
+            }
+            for seed in cleanedSeeds.dropFirst() {
+                out.r += run.shifted.withUnsafeBufferPointer { data in
+                    SeedCorrelation.correlateStandardized(data: data, frames: run.frames, voxels: run.mask.count,
+                                                          shift: run.shift, seed: seed).r
+                }
+            }
+        } else {
+            let (matrix, constant) = run.operatorFloat32
+            out = run.shifted.withUnsafeBufferPointer { data in
+                SeedCorrelation.correlate(data: data, frames: run.frames, voxels: run.mask.count, shift: run.shift,
+                                          operatorMatrix: matrix, rows: run.cleaning.rows, constantResponse: constant,
+                                          seeds: cleanedSeeds)
+            }
+        }
+        var maps = [[Float]](repeating: [Float](repeating: .nan, count: run.mask.count), count: cleanedSeeds.count)
+        var zeroVariance = 0
+        for p in 0..<run.mask.count where !run.nonFinite[p] {
+            guard out.rawSD[p] > 0, out.cleanedSumSquares[p] > 0, out.cleanedSumSquares[p].isFinite else {
+                zeroVariance += 1
+                continue
+            }
+            for s in 0..<cleanedSeeds.count { maps[s][p] = atanh(min(maximumR, max(-maximumR, out.r[s][p]))) }
+        }
+        qc.zeroVarianceVoxels = zeroVariance
+        let tsnr = (0..<run.mask.count).compactMap { p -> Double? in
+            run.nonFinite[p] || out.rawSD[p] <= 0 ? nil : Double(out.rawMean[p] / out.rawSD[p])
+        }.sorted()
+        qc.medianTSNR = tsnr.isEmpty ? nil : (tsnr[(tsnr.count - 1) / 2] + tsnr[tsnr.count / 2]) / 2
+        return (maps, used, qc)
+    }
+
+    /// Writes one seed's z map (and r map) as float32 NIfTI on the BOLD grid, plus a JSON sidecar.
+    public static func write(_ result: Result, seed index: Int = 0, zPath: String, rPath: String?, sidecar: JSONValue) throws {
+        let dof = Double((result.qc.map(\.keptVolumes).min() ?? 3) - 3)
+        let maps = result.seeds[index]
+        try NIfTIWriter.write(result.mask.scatter(maps.z), to: zPath, intent: .zScore, intentName: "FisherZ",
+                              description: "cohortex seed-map \(maps.seed.name) Fisher z")
+        if let rPath {
+            try NIfTIWriter.write(result.mask.scatter(maps.r), to: rPath, intent: .correlation(degreesOfFreedom: dof),
+                                  intentName: "PearsonR", description: "cohortex seed-map \(maps.seed.name) Pearson r")
+        }
+        try AtomicFile.write(sidecar.rendered(pretty: true) + "\n", to: sidecarPath(for: zPath))
+    }
+
+    /// `Z.nii.gz` → `Z.json`.
+    public static func sidecarPath(for path: String) -> String {
+        var base = path
+        for ext in [".gz", ".nii"] where base.hasSuffix(ext) { base = String(base.dropLast(ext.count)) }
+        return base + ".json"
+    }
+}

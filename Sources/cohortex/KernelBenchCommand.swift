@@ -1,0 +1,56 @@
+import ArgumentParser
+import Foundation
+import Kernels
+import NIfTI
+
+/// Hidden: times the in-memory kernels beside the machine's memory-read floor (used by `make bench`).
+struct KernelBenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench-kernels", abstract: "Time in-memory kernels (for Benchmarks/).", shouldDisplay: false)
+
+    @Option(help: "Volumes.") var frames = 200
+    @Option(help: "In-mask voxels.") var voxels = 228_000
+    @Option(help: "Repetitions (median reported).") var repeats = 7
+    @OptionGroup var global: GlobalOptions
+
+    func run() throws {
+        global.apply()
+        var rng = SystemRandomNumberGenerator()
+        let count = frames * voxels
+        let data = (0..<count).map { _ in Float.random(in: -50...50, using: &rng) }
+        let shift = [Float](repeating: 1000, count: voxels)
+        let seedRaw = (0..<frames).map { _ in Double.random(in: -1...1, using: &rng) }
+        let seed = CleaningOperator.zscored(seedRaw).map(Float.init)
+        func median(_ body: () -> Void) -> Double {
+            var times: [Double] = []
+            for _ in 0..<repeats {
+                let start = DispatchTime.now().uptimeNanoseconds
+                body()
+                times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+            }
+            return times.sorted()[times.count / 2]
+        }
+        var sink: Float = 0
+        let floor = median { data.withUnsafeBufferPointer { sink += SeedCorrelation.readFloor(data: $0, frames: frames, voxels: voxels) } }
+        let fused = median { data.withUnsafeBufferPointer { sink += SeedCorrelation.correlateStandardized(data: $0, frames: frames, voxels: voxels, shift: shift, seed: seed).r[0][0] } }
+        let cleaning = try CleaningOperator(frames: frames, confounds: (0..<24).map { _ in (0..<frames).map { _ in Double.random(in: -1...1, using: &rng) } },
+                                            parameters: CleaningParameters(repetitionTime: 2, highPass: 0.01, lowPass: 0.1))
+        let matrix = cleaning.matrix.map(Float.init), constant = cleaning.constantResponse.map(Float.init)
+        let gemm = median {
+            data.withUnsafeBufferPointer {
+                sink += SeedCorrelation.correlate(data: $0, frames: frames, voxels: voxels, shift: shift, operatorMatrix: matrix,
+                                                  rows: cleaning.rows, constantResponse: constant, seeds: [seed]).r[0][0]
+            }
+        }
+        let bytes = Double(count * 4)
+        print(JSONValue.object([
+            ("frames", .int(frames)), ("voxels", .int(voxels)), ("threads", .int(Parallel.threadCount)),
+            ("bytes", .number(bytes)),
+            ("read_floor_seconds", .number(floor)), ("read_floor_gbps", .number(bytes / floor / 1e9)),
+            ("correlation_seconds", .number(fused)), ("correlation_gbps", .number(bytes / fused / 1e9)),
+            ("clean_correlate_seconds", .number(gemm)),
+            ("clean_correlate_gflops", .number(2 * Double(cleaning.rows) * Double(frames) * Double(voxels) / gemm / 1e9)),
+            ("checksum", .number(Double(sink))),
+        ]).rendered())
+    }
+}
