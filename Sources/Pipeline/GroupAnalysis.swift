@@ -22,7 +22,7 @@ public struct GroupAnalysisOptions: Sendable {
     public var chunk: ChunkSelection?
     /// Combine the chunk files in this folder instead of permuting.
     public var fromChunks: String?
-    public var softwareVersion = "unknown"
+    public var softwareVersion = CohortexVersion.string
     /// The command line, recorded in the sidecar.
     public var commandLine: [String] = []
 

@@ -113,7 +113,6 @@ struct GLMCommand: ParsableCommand {
             options.twoSided = twoSided
             options.chunk = chunk.flatMap(ChunkSelection.init(parsing:))
             options.fromChunks = fromChunks
-            options.softwareVersion = Cohortex.configuration.version
             options.commandLine = CommandLine.arguments
             let summary = try GroupAnalysis.run(options, warn: warn)
             print(Self.report(summary, options: options))
