@@ -189,21 +189,8 @@ struct ContrastParser {
 
     /// F rows must be linearly independent (each adds a degree of freedom to the numerator).
     func requireIndependent(_ rows: [[Double]]) throws {
-        var basis: [[Double]] = []
-        for (n, row) in rows.enumerated() {
-            var v = row
-            for _ in 0..<2 {
-                for b in basis {
-                    let d = zip(v, b).reduce(0) { $0 + $1.0 * $1.1 }
-                    for j in v.indices { v[j] -= d * b[j] }
-                }
-            }
-            let norm = v.reduce(0) { $0 + $1 * $1 }.squareRoot()
-            let scale = row.reduce(0) { $0 + $1 * $1 }.squareRoot()
-            guard norm > 1e-10 * scale else {
-                throw StatsError.contrastNotEstimable(contrast: spec, reason: "row \(n + 1) of the F contrast is a combination of the rows before it")
-            }
-            basis.append(v.map { $0 / norm })
+        for n in rows.indices where orthonormalBasis(Array(rows[...n]), limit: n + 1).count <= n {
+            throw StatsError.contrastNotEstimable(contrast: spec, reason: "row \(n + 1) of the F contrast is a combination of the rows before it")
         }
     }
 

@@ -77,8 +77,9 @@ public struct LinearModel: Sendable {
     }
 }
 
-/// Orthonormalises `vectors` (each of length `length`) in order by Gram–Schmidt applied twice,
-/// skipping those within `tolerance` (relative) of the span of the ones kept; stops at `limit`.
+/// Orthonormalises `vectors` in order by Gram–Schmidt applied twice, skipping those within
+/// `tolerance` (relative) of the span of the ones kept; stops at `limit`. Order matters here (a
+/// contrast's effect directions come first), which is why the pivoted QR in Kernels does not serve.
 func orthonormalBasis(_ vectors: [[Double]], limit: Int, tolerance: Double = 1e-10) -> [[Double]] {
     var basis: [[Double]] = []
     for vector in vectors where basis.count < limit {
