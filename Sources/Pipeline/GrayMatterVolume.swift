@@ -234,7 +234,10 @@ extension GrayMatterVolume {
     /// Runs many GM maps against the same regions, several at a time (each map is streamed with
     /// its own read-ahead thread). A map that fails does not stop the others: its slot holds the error.
     /// Regions are prepared once per distinct grid. Results come back in input order.
-    public static func runCohort(gms: [String], regions: Regions) -> [Swift.Result<Result, Error>] {
+    public static func runCohort(gms: [String], wms: [String]? = nil, csfs: [String]? = nil,
+                                 regions: Regions) -> [Swift.Result<Result, Error>] {
+        precondition(wms.map { $0.count == gms.count } ?? true && csfs.map { $0.count == gms.count } ?? true,
+                     "one WM and one CSF map per GM map")
         var cache: [Grid: Swift.Result<PreparedRegions, Error>] = [:]
         let grids: [Swift.Result<Grid, Error>] = gms.map { path in Swift.Result { try NIfTIImage(path: path).grid } }
         for case .success(let grid) in grids where cache[grid] == nil {
@@ -245,7 +248,7 @@ extension GrayMatterVolume {
         return Parallel.map(chunks: gms.count) { n in
             Swift.Result {
                 let grid = try grids[n].get()
-                return try run(gm: gms[n], prepared: try prepared.value[grid]!.get())
+                return try run(gm: gms[n], wm: wms?[n], csf: csfs?[n], prepared: try prepared.value[grid]!.get())
             }
         }
     }
@@ -264,13 +267,16 @@ extension GrayMatterVolume {
         return name
     }
 
-    /// One row per map: `participant_id`, `source`, total GM, then each region's volume (mm³),
-    /// columns named by region — the layout `cohortex glm --table` reads.
+    /// One row per map: `participant_id`, total GM (and TIV when WM/CSF were given), then each region's
+    /// volume in mm³, columns named by region — the layout `cohortex glm --table` reads (every column
+    /// but `participant_id` numeric; the source files are in each map's sidecar).
     public static func cohortTable(_ results: [(path: String, result: Result)]) -> TSVTable {
         let regionNames = results.first?.result.rows.map(\.name) ?? []
-        let columns = ["participant_id", "source", "total_gm_mm3"] + regionNames
+        let withTIV = results.allSatisfy { $0.result.tivMM3 != nil } && !results.isEmpty
+        let columns = ["participant_id", "total_gm_mm3"] + (withTIV ? ["tiv_mm3"] : []) + regionNames
         return TSVTable(columns: columns, rows: results.map { item in
-            [participant(of: item.path), item.path, TSVTable.format(item.result.totalGrayMatterMM3)]
+            [participant(of: item.path), TSVTable.format(item.result.totalGrayMatterMM3)]
+                + (withTIV ? [TSVTable.format(item.result.tivMM3!)] : [])
                 + item.result.rows.map { TSVTable.format($0.volumeMM3) }
         })
     }

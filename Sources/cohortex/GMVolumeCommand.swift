@@ -17,11 +17,11 @@ struct GMVolumeCommand: ParsableCommand {
     @Option(help: "Gray-matter probability map (fMRIPrep *_label-GM_probseg, CAT12 mwp1*, FSL *_pve_1); repeat for a cohort (with --out-dir).")
     var gm: [String] = []
 
-    @Option(help: "White-matter probability map (for TIV).")
-    var wm: String?
+    @Option(help: "White-matter probability map (for TIV); with several --gm, one per --gm in the same order.")
+    var wm: [String] = []
 
-    @Option(help: "CSF probability map (for TIV).")
-    var csf: String?
+    @Option(help: "CSF probability map (for TIV); with several --gm, one per --gm in the same order.")
+    var csf: [String] = []
 
     @Option(help: "Integer label atlas.")
     var atlas: String?
@@ -51,7 +51,6 @@ struct GMVolumeCommand: ParsableCommand {
         if gm.count > 1 {
             if outDir == nil { throw ValidationError("several --gm maps need --out-dir") }
             if out != nil || json { throw ValidationError("--out and --json take one --gm map; use --out-dir for a cohort") }
-            if wm != nil { throw ValidationError("--wm/--csf (TIV) take one --gm map") }
         }
         if atlas == nil && spheres.isEmpty && rois.isEmpty {
             throw ValidationError("give regions: --atlas ATLAS, or --sphere NAME:x,y,z,r / --roi NAME:MASK")
@@ -60,7 +59,10 @@ struct GMVolumeCommand: ParsableCommand {
             throw ValidationError("--atlas cannot be combined with --sphere/--roi")
         }
         if labels != nil && atlas == nil { throw ValidationError("--labels needs --atlas") }
-        if (wm == nil) != (csf == nil) { throw ValidationError("TIV needs both --wm and --csf") }
+        if wm.count != csf.count { throw ValidationError("TIV needs both --wm and --csf, one of each per --gm") }
+        if !wm.isEmpty && wm.count != gm.count {
+            throw ValidationError("give one --wm and one --csf per --gm (\(gm.count) GM, \(wm.count) WM, \(csf.count) CSF maps)")
+        }
         if let out, !out.hasSuffix(".tsv") { throw ValidationError("--out must end in .tsv, got \(out)") }
     }
 
@@ -84,10 +86,10 @@ struct GMVolumeCommand: ParsableCommand {
                 try runCohort(regions: regions)
                 return
             }
-            let result = try GrayMatterVolume.run(gm: gm[0], wm: wm, csf: csf, regions: regions)
+            let result = try GrayMatterVolume.run(gm: gm[0], wm: wm.first, csf: csf.first, regions: regions)
             for note in result.notes { FileHandle.standardError.write(Data("cohortex: \(note)\n".utf8)) }
             for warning in result.warnings { warn(warning) }
-            let inputs = inputList(gm: gm[0])
+            let inputs = inputList(index: 0)
             let table = GrayMatterVolume.table(result)
             let sidecar = GrayMatterVolume.sidecar(result, inputs: inputs)
             if let out {
@@ -106,10 +108,9 @@ struct GMVolumeCommand: ParsableCommand {
         }
     }
 
-    func inputList(gm: String) -> [(String, String)] {
-        var inputs = [("gm", gm)]
-        if let wm { inputs.append(("wm", wm)) }
-        if let csf { inputs.append(("csf", csf)) }
+    func inputList(index n: Int) -> [(String, String)] {
+        var inputs = [("gm", gm[n])]
+        if !wm.isEmpty { inputs += [("wm", wm[n]), ("csf", csf[n])] }
         if let atlas { inputs.append(("atlas", atlas)) }
         if let labels { inputs.append(("labels", labels)) }
         return inputs + spheres.map { ("sphere", $0) } + rois.map { ("roi", $0) }
@@ -118,18 +119,18 @@ struct GMVolumeCommand: ParsableCommand {
     /// Every map in parallel; a failing map is reported and skipped, the others are written.
     func runCohort(regions: GrayMatterVolume.Regions) throws {
         let folder = outDir!
-        let outcomes = GrayMatterVolume.runCohort(gms: gm, regions: regions)
+        let outcomes = GrayMatterVolume.runCohort(gms: gm, wms: wm.isEmpty ? nil : wm, csfs: csf.isEmpty ? nil : csf, regions: regions)
         var done: [(path: String, result: GrayMatterVolume.Result)] = []
         var failures = 0
         var notesShown = false
-        for (path, outcome) in zip(gm, outcomes) {
+        for (n, (path, outcome)) in zip(gm, outcomes).enumerated() {
             switch outcome {
             case .success(let result):
                 if !notesShown { result.notes.forEach { FileHandle.standardError.write(Data("cohortex: \($0)\n".utf8)) }; notesShown = true }
                 result.warnings.forEach { warn($0) }
                 let base = folder + "/" + GrayMatterVolume.stem(of: path) + "_gmvol"
                 try GrayMatterVolume.table(result).write(to: base + ".tsv")
-                try AtomicFile.write(GrayMatterVolume.sidecar(result, inputs: inputList(gm: path)).rendered(pretty: true) + "\n", to: base + ".json")
+                try AtomicFile.write(GrayMatterVolume.sidecar(result, inputs: inputList(index: n)).rendered(pretty: true) + "\n", to: base + ".json")
                 done.append((path, result))
             case .failure(let error):
                 failures += 1

@@ -63,7 +63,7 @@ struct GMVolumeCommandTests {
         #expect(run.stderr.contains("2 of 3 maps done, 1 failed"))
         let table = try String(contentsOfFile: out + "/gmvol.tsv", encoding: .utf8).split(separator: "\n")
         #expect(table.count == 3)
-        #expect(table[0].hasPrefix("participant_id\tsource\ttotal_gm_mm3\tregion_005"))
+        #expect(table[0].hasPrefix("participant_id\ttotal_gm_mm3\tregion_005"))
         #expect(table[1].hasPrefix("sub-01\t") && table[2].hasPrefix("sub-02\t"))
         #expect(FileManager.default.fileExists(atPath: out + "/sub-02_label-GM_probseg_gmvol.json"))
         let single = try String(contentsOfFile: out + "/sub-01_label-GM_probseg_gmvol.tsv", encoding: .utf8)

@@ -9,6 +9,8 @@
                          with nilearn.image.resample_to_img(interpolation="nearest") when grids differ
   spheres GM NAME:x,y,z,r ...   same for spheres built from a world-coordinate distance mask
   total MAP              print Σ p × voxel volume (float64), NaN excluded
+  scaled SRC DST F       write SRC × F (clipped to [0, 1]) to DST
+  ttest TABLE PARTICIPANTS COLUMN   scipy ttest_ind (pain vs control) of a cohort-table column
 """
 import json
 import os
@@ -133,6 +135,23 @@ def spheres(gm_path, specs):
     print(json.dumps(out))
 
 
+def ttest(table_path, participants_path, column):
+    """scipy's two-sample t (pain − control, pooled variance) of one column of a gm-volume cohort table."""
+    import pandas as pd
+    from scipy import stats
+    table = pd.read_csv(table_path, sep="\t").merge(pd.read_csv(participants_path, sep="\t"), on="participant_id")
+    pain = table.loc[table.group == "pain", column]
+    control = table.loc[table.group == "control", column]
+    print(json.dumps(float(stats.ttest_ind(pain, control).statistic)))
+
+
+def scaled(src, dst, factor):
+    """A copy of a probability map multiplied by `factor` (clipped to [0, 1])."""
+    img = nib.load(src)
+    data = np.clip(np.asarray(img.dataobj, dtype=np.float32) * factor, 0, 1)
+    nib.save(nib.Nifti1Image(data, img.affine, img.header), dst)
+
+
 def total(path):
     img, data = load(path)
     print(json.dumps(float(np.nansum(data) * abs(np.linalg.det(img.affine[:3, :3])))))
@@ -146,6 +165,10 @@ if __name__ == "__main__":
         regional(sys.argv[2], sys.argv[3])
     elif cmd == "spheres":
         spheres(sys.argv[2], sys.argv[3:])
+    elif cmd == "ttest":
+        ttest(sys.argv[2], sys.argv[3], sys.argv[4])
+    elif cmd == "scaled":
+        scaled(sys.argv[2], sys.argv[3], float(sys.argv[4]))
     elif cmd == "total":
         total(sys.argv[2])
     else:
