@@ -106,7 +106,7 @@ extension SeedCorrelation {
         var sumSquares = [Float](repeating: 0, count: voxels)
         var rawMean = [Float](repeating: 0, count: voxels)
         var rawSD = [Float](repeating: 0, count: voxels)
-        let width = 4096
+        let width = 2048
         let blocks = (voxels + width - 1) / width
         let n = Float(frames)
         let norm = Float(Double(frames - 1).squareRoot())
@@ -122,7 +122,20 @@ extension SeedCorrelation {
                 let v0 = b * width, w = min(width, voxels - v0)
                 let sum = meanOut.baseAddress! + v0, sq = ssOut.baseAddress! + v0, dot = rOut.baseAddress! + v0
                 for v in 0..<w { sum[v] = 0; sq[v] = 0; dot[v] = 0 }
-                for t in 0..<frames {
+                // Four frames per sweep: the accumulators cross the cache a quarter as often.
+                var t = 0
+                while t + 4 <= frames {
+                    let r0 = data.baseAddress! + t * voxels + v0, r1 = r0 + voxels, r2 = r1 + voxels, r3 = r2 + voxels
+                    let (s0, s1, s2, s3) = (s[t], s[t + 1], s[t + 2], s[t + 3])
+                    for v in 0..<w {
+                        let (a, b, c, d) = (r0[v], r1[v], r2[v], r3[v])
+                        sum[v] += (a + b) + (c + d)
+                        sq[v] += (a * a + b * b) + (c * c + d * d)
+                        dot[v] += (a * s0 + b * s1) + (c * s2 + d * s3)
+                    }
+                    t += 4
+                }
+                while t < frames {
                     let row = data.baseAddress! + t * voxels + v0
                     let st = s[t]
                     for v in 0..<w {
@@ -131,6 +144,7 @@ extension SeedCorrelation {
                         sq[v] += x * x
                         dot[v] += x * st
                     }
+                    t += 1
                 }
                 let sd = sdOut.baseAddress! + v0
                 for v in 0..<w {

@@ -15,7 +15,7 @@ struct KernelBenchCommand: ParsableCommand {
 
     func run() throws {
         global.apply()
-        var rng = SystemRandomNumberGenerator()
+        var rng = FastRandom(state: 0x9E37_79B9_7F4A_7C15)
         let count = frames * voxels
         let data = (0..<count).map { _ in Float.random(in: -50...50, using: &rng) }
         let shift = [Float](repeating: 1000, count: voxels)
@@ -52,5 +52,17 @@ struct KernelBenchCommand: ParsableCommand {
             ("clean_correlate_gflops", .number(2 * Double(cleaning.rows) * Double(frames) * Double(voxels) / gemm / 1e9)),
             ("checksum", .number(Double(sink))),
         ]).rendered())
+    }
+}
+
+/// SplitMix64 for quick benchmark data (the system generator makes a syscall per number).
+private struct FastRandom: RandomNumberGenerator {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 }
