@@ -172,41 +172,47 @@ public struct LoadedRun: Sendable {
         let v = mask.count
         var shift = [Float](repeating: 0, count: v)
         var bad = [Bool](repeating: false, count: v)
-        var shifted = [Float](repeating: 0, count: frames * v)
+        // Every element is written below (row 0 explicitly zero), so skip a 200 MB zero fill.
+        var shifted = [Float](unsafeUninitializedCapacity: frames * v) { buffer, count in
+            buffer.baseAddress!.initialize(repeating: 0, count: v)
+            count = frames * v
+        }
         var smoothingNote: String?
+        // Raw buffers throughout: captured `var` arrays would pay a dynamic exclusivity check per voxel.
         try mask.indices.withUnsafeBufferPointer { idx in
-            try shifted.withUnsafeMutableBufferPointer { out in
-                /// Stores the in-mask voxels at `positions` of one frame (`frameBase[idx[p]]` is voxel p).
-                func gather(_ frame: Int, _ frameBase: UnsafePointer<Float>, _ positions: Range<Int>) {
-                    guard frame >= dummy else { return }
-                    let t = frame - dummy
-                    let row = out.baseAddress! + t * v
-                    if t == 0 {
-                        for p in positions {
-                            let x = frameBase[idx[p]]
-                            if x.isFinite { shift[p] = x } else { bad[p] = true }
-                        }
-                    } else {
-                        for p in positions {
-                            let x = frameBase[idx[p]]
-                            if x.isFinite { row[p] = x - shift[p] } else { bad[p] = true }
-                        }
-                    }
-                }
-                if let fwhm = options.smoothingFWHM, fwhm > 0 {
-                    // Smoothing needs whole volumes (as nilearn's maskers, which smooth the image first).
-                    var volume = try image.readVolume()
-                    let report = try SmoothingStage.smooth(&volume, fwhm: fwhm)
-                    smoothingNote = "\(run.bold): smoothed at \(fwhm) mm FWHM before cleaning" + (report.notes.isEmpty ? "" : " (" + report.notes.joined(separator: "; ") + ")")
-                    let n = volume.grid.voxelCount
-                    volume.voxels.withUnsafeBufferPointer { all in
-                        for frame in 0..<volume.frames { gather(frame, all.baseAddress! + frame * n, 0..<v) }
+        try shifted.withUnsafeMutableBufferPointer { out in
+        try shift.withUnsafeMutableBufferPointer { shift in
+        try bad.withUnsafeMutableBufferPointer { bad in
+            /// Stores the in-mask voxels at `positions` of one frame (`frameBase[idx[p]]` is voxel p).
+            func gather(_ frame: Int, _ frameBase: UnsafePointer<Float>, _ positions: Range<Int>) {
+                guard frame >= dummy else { return }
+                let t = frame - dummy
+                let row = out.baseAddress! + t * v
+                if t == 0 {
+                    for p in positions {
+                        let x = frameBase[idx[p]]
+                        if x.isFinite { shift[p] = x } else { bad[p] = true }
                     }
                 } else {
-                    try image.forEachMaskedPiece(mask) { frame, frameBase, positions in gather(frame, frameBase, positions) }
+                    for p in positions {
+                        let x = frameBase[idx[p]]
+                        if x.isFinite { row[p] = x - shift[p] } else { bad[p] = true }
+                    }
                 }
             }
-        }
+            if let fwhm = options.smoothingFWHM, fwhm > 0 {
+                // Smoothing needs whole volumes (as nilearn's maskers, which smooth the image first).
+                var volume = try image.readVolume()
+                let report = try SmoothingStage.smooth(&volume, fwhm: fwhm)
+                smoothingNote = "\(run.bold): smoothed at \(fwhm) mm FWHM before cleaning" + (report.notes.isEmpty ? "" : " (" + report.notes.joined(separator: "; ") + ")")
+                let n = volume.grid.voxelCount
+                volume.voxels.withUnsafeBufferPointer { all in
+                    for frame in 0..<volume.frames { gather(frame, all.baseAddress! + frame * n, 0..<v) }
+                }
+            } else {
+                try image.forEachMaskedPiece(mask) { frame, frameBase, positions in gather(frame, frameBase, positions) }
+            }
+        } } } }
         if let smoothingNote { notes.append(smoothingNote) }
         let nonFinite = bad.filter { $0 }.count
         if nonFinite > 0 {

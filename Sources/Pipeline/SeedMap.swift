@@ -26,6 +26,8 @@ public enum SeedMap {
         public var qc: [RunQC]
         public var excluded: Int
         public var warnings: [String]
+        /// Phase times (`COHORTEX_TIMING=1`).
+        public var timer = PhaseTimer()
 
         /// The first (or only) seed's z map.
         public var z: [Float] { seeds[0].z }
@@ -36,17 +38,18 @@ public enum SeedMap {
     /// where a voxel is valid.
     public static func run(runs: [FunctionalRun], maskPath: String, seeds: [Seed], options: DenoisingOptions) throws -> Result {
         precondition(!seeds.isEmpty, "at least one seed")
-        let mask = try NIfTIImage(path: maskPath).readMask()
+        var timer = PhaseTimer()
+        let mask = try timer.measure("mask") { try NIfTIImage(path: maskPath).readMask() }
         guard !mask.isEmpty else { throw NIfTIError.invalidField(path: maskPath, field: "voxels", value: "0", expected: "a non-empty brain mask") }
-        let seedPositions = try seeds.map { try $0.positions(in: mask) }
+        let seedPositions = try timer.measure("seeds") { try seeds.map { try $0.positions(in: mask) } }
         var zSum = [[Double]](repeating: [Double](repeating: 0, count: mask.count), count: seeds.count)
         var valid = [Int](repeating: 0, count: mask.count)
         var seedVoxels = [[Int]](repeating: [], count: seeds.count)
         var qcs: [RunQC] = []
         var warnings: [String] = []
         for run in runs {
-            let loaded = try LoadedRun.load(run, mask: mask, maskPath: maskPath, options: options)
-            let (maps, used, qc) = try correlate(loaded, seedPositions: seedPositions, seedNames: seeds.map(\.name))
+            let loaded = try timer.measure("read+operator") { try LoadedRun.load(run, mask: mask, maskPath: maskPath, options: options) }
+            let (maps, used, qc) = try timer.measure("clean+correlate") { try correlate(loaded, seedPositions: seedPositions, seedNames: seeds.map(\.name)) }
             for p in 0..<mask.count where !maps[0][p].isNaN {
                 for s in 0..<seeds.count { zSum[s][p] += Double(maps[s][p]) }
                 valid[p] += 1
@@ -61,7 +64,7 @@ public enum SeedMap {
             let z = (0..<mask.count).map { valid[$0] > 0 ? Float(zSum[s][$0] / Double(valid[$0])) : 0 }
             return SeedResult(seed: seeds[s], z: z, r: z.map { tanh($0) }, seedVoxels: seedVoxels[s])
         }
-        return Result(mask: mask, seeds: results, qc: qcs, excluded: valid.filter { $0 == 0 }.count, warnings: warnings)
+        return Result(mask: mask, seeds: results, qc: qcs, excluded: valid.filter { $0 == 0 }.count, warnings: warnings, timer: timer)
     }
 
     /// Single-seed convenience.

@@ -61,7 +61,9 @@ struct SeedMapCommand: ParsableCommand {
             if Set(names).count != names.count { throw ValidationError("seed names must differ: \(names.joined(separator: ", "))") }
             let options = try cleaning.options()
             let runs = try cleaning.runs(bold: bold)
+            var timer = PhaseTimer()
             let result = try SeedMap.run(runs: runs, maskPath: mask, seeds: seeds, options: options)
+            timer.append(result.timer)
             result.warnings.forEach { warn($0) }
             for (index, maps) in result.seeds.enumerated() {
                 let sidecar = JSONValue.object([
@@ -77,9 +79,12 @@ struct SeedMapCommand: ParsableCommand {
                     ("Warnings", .array(result.warnings.map { .string($0) })),
                 ])
                 let name = maps.seed.name
-                try SeedMap.write(result, seed: index, zPath: outZ.replacingOccurrences(of: "{seed}", with: name),
-                                  rPath: outR?.replacingOccurrences(of: "{seed}", with: name), sidecar: sidecar)
+                try timer.measure("write") {
+                    try SeedMap.write(result, seed: index, zPath: outZ.replacingOccurrences(of: "{seed}", with: name),
+                                      rPath: outR?.replacingOccurrences(of: "{seed}", with: name), sidecar: sidecar)
+                }
             }
+            reportTiming(timer)
         }
     }
 }
