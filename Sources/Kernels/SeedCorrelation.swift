@@ -13,6 +13,13 @@ public enum SeedCorrelation {
         /// Mean and sample SD of the raw series over all input frames (for tSNR).
         public var rawMean: [Float]
         public var rawSD: [Float]
+
+        public init(r: [[Float]], cleanedSumSquares: [Float], rawMean: [Float], rawSD: [Float]) {
+            self.r = r
+            self.cleanedSumSquares = cleanedSumSquares
+            self.rawMean = rawMean
+            self.rawSD = rawSD
+        }
     }
 
     /// - Parameters:
@@ -176,5 +183,69 @@ extension SeedCorrelation {
             return acc.sum()
         }
         return partial.reduce(0, +)
+    }
+}
+
+extension SeedCorrelation {
+    /// Pearson r of every already-cleaned voxel series with each seed, in one pass over
+    /// `cleaned` (rows × voxels, each column centred by the operator). Seeds must be z-scored
+    /// (ddof 1) over the same rows. Returns r per seed (0 where the voxel has no variance) and Σy².
+    public static func correlateCleaned(cleaned: UnsafeBufferPointer<Float>, rows: Int, voxels: Int,
+                                        seeds: [[Float]]) -> (r: [[Float]], sumSquares: [Float]) {
+        precondition(cleaned.count == rows * voxels && seeds.allSatisfy { $0.count == rows }, "shape mismatch")
+        let k = seeds.count
+        var r = [Float](repeating: 0, count: k * voxels)
+        var sumSquares = [Float](repeating: 0, count: voxels)
+        let seedRows = seeds.flatMap { $0 }  // k × rows
+        let width = 2048
+        let blocks = (voxels + width - 1) / width
+        let norm = Float(Double(rows - 1).squareRoot())
+        r.withUnsafeMutableBufferPointer { rOut in
+        sumSquares.withUnsafeMutableBufferPointer { ssOut in
+        seedRows.withUnsafeBufferPointer { s in
+            let shared = UnsafeSendableBox((cleaned, rOut, ssOut, s))
+            Parallel.forEach(chunks: blocks) { b in
+                let (y, rOut, ssOut, s) = shared.value
+                let v0 = b * width, w = min(width, voxels - v0)
+                let sq = ssOut.baseAddress! + v0
+                for v in 0..<w { sq[v] = 0 }
+                for seed in 0..<k {
+                    let dot = rOut.baseAddress! + seed * voxels + v0
+                    let st = s.baseAddress! + seed * rows
+                    for v in 0..<w { dot[v] = 0 }
+                    // Four rows per sweep; the first seed's sweep also accumulates Σy².
+                    var t = 0
+                    while t + 4 <= rows {
+                        let r0 = y.baseAddress! + t * voxels + v0, r1 = r0 + voxels, r2 = r1 + voxels, r3 = r2 + voxels
+                        let (s0, s1, s2, s3) = (st[t], st[t + 1], st[t + 2], st[t + 3])
+                        if seed == 0 {
+                            for v in 0..<w {
+                                let (a, b, c, d) = (r0[v], r1[v], r2[v], r3[v])
+                                sq[v] += (a * a + b * b) + (c * c + d * d)
+                                dot[v] += (a * s0 + b * s1) + (c * s2 + d * s3)
+                            }
+                        } else {
+                            for v in 0..<w { dot[v] += (r0[v] * s0 + r1[v] * s1) + (r2[v] * s2 + r3[v] * s3) }
+                        }
+                        t += 4
+                    }
+                    while t < rows {
+                        let row = y.baseAddress! + t * voxels + v0
+                        let st = st[t]
+                        if seed == 0 { for v in 0..<w { sq[v] += row[v] * row[v] } }
+                        for v in 0..<w { dot[v] += row[v] * st }
+                        t += 1
+                    }
+                }
+                for v in 0..<w {
+                    let denominator = sq[v].squareRoot() * norm
+                    for seed in 0..<k {
+                        let dot = rOut.baseAddress! + seed * voxels + v0
+                        dot[v] = denominator > 0 ? dot[v] / denominator : 0
+                    }
+                }
+            }
+        } } }
+        return ((0..<k).map { Array(r[($0 * voxels)..<(($0 + 1) * voxels)]) }, sumSquares)
     }
 }

@@ -69,7 +69,8 @@ public struct RestingStateSignal: Sendable {
         guard options.cleaning.repetitionTime != nil || image.header.repetitionTime.map({ $0 > 0 }) == true else {
             throw SpatialError.missingRepetitionTime(path: run.bold)
         }
-        let loaded = try LoadedRun.load(run, mask: mask, maskPath: maskPath, options: options, minimumKept: 2)
+        let loaded = try LoadedRun.load(run, mask: mask, maskPath: maskPath, options: options, minimumKept: 2,
+                                        storage: .cleaned(extracting: []))
         let kept = loaded.cleaning.outputFrames
         guard kept.count >= minimumFrames else {
             throw SpatialError.tooFewVolumes(path: options.censoring.sampleMask ?? run.bold,
@@ -103,9 +104,10 @@ public struct RestingStateSignal: Sendable {
         return signal
     }
 
-    /// C · X for every voxel (one SGEMM over fixed column blocks), adding back each voxel's shift when C
-    /// does not remove constants.
+    /// C · X for every voxel: folded in while reading (`LoadedRun.Storage.cleaned`), or else one SGEMM over
+    /// fixed column blocks, adding back each voxel's shift when C does not remove constants.
     static func clean(_ run: LoadedRun) -> [Float] {
+        if let cleaned = run.cleaned { return cleaned }
         let (matrix, constant) = run.operatorFloat32
         let rows = run.cleaning.rows, v = run.mask.count
         var out = [Float](repeating: 0, count: rows * v)

@@ -48,8 +48,12 @@ public enum SeedMap {
         var qcs: [RunQC] = []
         var warnings: [String] = []
         for run in runs {
-            let loaded = try timer.measure("read+operator") { try LoadedRun.load(run, mask: mask, maskPath: maskPath, options: options) }
-            let (maps, used, qc) = try timer.measure("clean+correlate") { try correlate(loaded, seedPositions: seedPositions, seedNames: seeds.map(\.name)) }
+            // Cleaned while reading; the seed voxels' raw series are kept for nilearn's mean-then-clean order.
+            let loaded = try timer.measure("read+clean") {
+                try LoadedRun.load(run, mask: mask, maskPath: maskPath, options: options,
+                                   storage: .cleaned(extracting: seedPositions.flatMap { $0 }))
+            }
+            let (maps, used, qc) = try timer.measure("correlate") { try correlate(loaded, seedPositions: seedPositions, seedNames: seeds.map(\.name)) }
             for p in 0..<mask.count where !maps[0][p].isNaN {
                 for s in 0..<seeds.count { zSum[s][p] += Double(maps[s][p]) }
                 valid[p] += 1
@@ -99,6 +103,11 @@ public enum SeedMap {
                                                           shift: run.shift, seed: seed).r
                 }
             }
+        } else if let cleaned = run.cleaned, let rawMean = run.rawMean, let rawSD = run.rawSD {
+            let (r, sumSquares) = cleaned.withUnsafeBufferPointer { y in
+                SeedCorrelation.correlateCleaned(cleaned: y, rows: run.cleaning.rows, voxels: run.mask.count, seeds: cleanedSeeds)
+            }
+            out = SeedCorrelation.Output(r: r, cleanedSumSquares: sumSquares, rawMean: rawMean, rawSD: rawSD)
         } else {
             let (matrix, constant) = run.operatorFloat32
             out = run.shifted.withUnsafeBufferPointer { data in
