@@ -18,19 +18,22 @@ public struct RegionalSums: Sendable, Equatable {
     }
 
     /// Adds `count` voxels: `values[i]` belongs to label `labels[i]`.
-    /// Atlases come in runs of equal labels along x, so a run is summed in registers and stored
-    /// once: per-voxel read-modify-writes of the same label would chain through memory.
+    /// Atlases come in runs of equal labels along x, so a run's end is found 16 labels at a time and
+    /// the run is tallied with SIMD, then stored once: per-voxel read-modify-writes of the same
+    /// label would chain through memory.
     @inlinable
     public mutating func add(labels: UnsafePointer<UInt16>, values: UnsafePointer<Float>, count: Int) {
         var i = 0
         while i < count {
             let label = labels[i]
-            var tally = Tally()
-            while i < count && labels[i] == label {
-                tally.add(values[i])
-                i += 1
+            let splat = SIMD16<UInt16>(repeating: label)
+            var end = i + 1
+            while end + 16 <= count && UnsafeRawPointer(labels + end).loadUnaligned(as: SIMD16<UInt16>.self) == splat {
+                end += 16
             }
-            store(tally, label: Int(label))
+            while end < count && labels[end] == label { end += 1 }
+            store(Tally(values + i, count: end - i), label: Int(label))
+            i = end
         }
     }
 
@@ -48,6 +51,37 @@ public struct RegionalSums: Sendable, Equatable {
         @usableFromInline var sum = 0.0
 
         @inlinable init() {}
+
+        /// Tallies `count` values eight at a time: every value widened to float64 before it is added
+        /// (four-lane float64 accumulators), NaN lanes counted and zeroed.
+        @inlinable
+        init(_ values: UnsafePointer<Float>, count: Int) {
+            let raw = UnsafeRawPointer(values)
+            var low = SIMD4<Double>(repeating: 0), high = low
+            var nanLanes = SIMD8<Int32>(repeating: 0), belowLanes = nanLanes, aboveLanes = nanLanes
+            let zero = SIMD8<Float>(repeating: 0), one = SIMD8<Float>(repeating: 1)
+            let ones = SIMD8<Int32>(repeating: 1), none = SIMD8<Int32>(repeating: 0)
+            var i = 0
+            while i + 8 <= count {
+                let v = raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+                let isNaN = v .!= v
+                nanLanes &+= none.replacing(with: ones, where: isNaN)
+                belowLanes &+= none.replacing(with: ones, where: v .< zero)
+                aboveLanes &+= none.replacing(with: ones, where: v .> one)
+                let clean = v.replacing(with: zero, where: isNaN)
+                low += SIMD4<Double>(clean.lowHalf)
+                high += SIMD4<Double>(clean.highHalf)
+                i += 8
+            }
+            let total = (low + high).sum()
+            var tail = Tally()
+            while i < count { tail.add(values[i]); i += 1 }
+            nan = Int(nanLanes.wrappedSum()) + tail.nan
+            below = Int(belowLanes.wrappedSum()) + tail.below
+            above = Int(aboveLanes.wrappedSum()) + tail.above
+            n = count - nan
+            sum = total + tail.sum
+        }
 
         @inlinable @inline(__always)
         mutating func add(_ v: Float) {
