@@ -82,6 +82,14 @@ public struct GaussianSmoother: Sendable {
         }
     }
 
+    /// Smooths one frame on `grid` in place, on the calling thread (streaming callers run one frame at a
+    /// time); the same arithmetic as `smooth(_:)` applies to each frame of a 4D volume.
+    public func smoothFrame(_ frame: UnsafeMutableBufferPointer<Float>, grid: Grid) -> Int {
+        precondition(frame.count == grid.voxelCount, "a frame of \(grid.voxelCount) voxels")
+        guard let base = frame.baseAddress, grid.voxelCount > 0 else { return 0 }
+        return SmoothingPasses.frame(base, SmoothingShape(nx: grid.nx, ny: grid.ny, nz: grid.nz), kernels)
+    }
+
     /// A smoothed copy of `volume`.
     public func smoothed(_ volume: Volume) -> Volume {
         var copy = volume

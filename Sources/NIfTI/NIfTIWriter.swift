@@ -34,7 +34,7 @@ public enum NIfTIWriter {
         }
     }
 
-    private static var isLittleEndianHost: Bool { 1.littleEndian == 1 }
+    static var isLittleEndianHost: Bool { 1.littleEndian == 1 }
 
     private static func withPayload(_ voxels: [Float], _ encoded: [UInt8]?, _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
         if let encoded { try encoded.withUnsafeBytes(body) } else { try voxels.withUnsafeBytes(body) }
@@ -42,9 +42,14 @@ public enum NIfTIWriter {
 
     static func makeHeader(_ volume: Volume, path: String, datatype: NIfTIDataType, intent: NIfTIIntent,
                            intentName: String, description: String, spaceCode: Int32) throws -> nifti_1_header {
+        try makeHeader(grid: volume.grid, frames: volume.frames, repetitionTime: volume.repetitionTime, path: path,
+                       datatype: datatype, intent: intent, intentName: intentName, description: description, spaceCode: spaceCode)
+    }
+
+    static func makeHeader(grid g: Grid, frames: Int, repetitionTime: Double?, path: String, datatype: NIfTIDataType,
+                           intent: NIfTIIntent, intentName: String, description: String, spaceCode: Int32) throws -> nifti_1_header {
         _ = libniftiQuiet
-        let g = volume.grid
-        var dims: [Int64] = volume.frames > 1 ? [4, Int64(g.nx), Int64(g.ny), Int64(g.nz), Int64(volume.frames), 1, 1, 1]
+        var dims: [Int64] = frames > 1 ? [4, Int64(g.nx), Int64(g.ny), Int64(g.nz), Int64(frames), 1, 1, 1]
                                               : [3, Int64(g.nx), Int64(g.ny), Int64(g.nz), 1, 1, 1, 1]
         guard let nim = NIfTIImagePointer(nifti_make_new_nim(&dims, Int32(datatype.rawValue), 0)) else {
             throw NIfTIError.writeFailed(path: path, reason: "libnifti could not create a header")
@@ -62,8 +67,8 @@ public enum NIfTIWriter {
         n.pointee.dx = dx; n.pointee.dy = dy; n.pointee.dz = dz
         n.pointee.pixdim.1 = dx; n.pointee.pixdim.2 = dy; n.pointee.pixdim.3 = dz
         n.pointee.pixdim.0 = qfac
-        if volume.frames > 1 {
-            let tr = volume.repetitionTime ?? 0
+        if frames > 1 {
+            let tr = repetitionTime ?? 0
             n.pointee.dt = tr
             n.pointee.pixdim.4 = tr
         }

@@ -13,6 +13,9 @@ public struct PhaseTimer: Sendable {
         return try body()
     }
 
+    /// Records a phase measured elsewhere (e.g. summed over the frames of a stream).
+    public mutating func record(_ name: String, seconds: Double) { phases.append((name, seconds)) }
+
     /// Appends the phases of `other`.
     public mutating func append(_ other: PhaseTimer) { phases += other.phases }
 
