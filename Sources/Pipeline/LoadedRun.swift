@@ -129,14 +129,19 @@ public struct LoadedRun: Sendable {
         /// Runs `image`'s in-mask voxels through `gather(frame, frameBase, positions)`, frame by frame.
         func stream(_ gather: (Int, UnsafePointer<Float>, Range<Int>) -> Void) throws {
             if let fwhm = smoothing {
-                // Smoothing needs whole volumes (as nilearn's maskers, which smooth the image first).
-                var volume = try image.readVolume()
-                let report = try SmoothingStage.smooth(&volume, fwhm: fwhm)
-                smoothingNote = "\(run.bold): smoothed at \(fwhm) mm FWHM before cleaning" + (report.notes.isEmpty ? "" : " (" + report.notes.joined(separator: "; ") + ")")
-                let n = volume.grid.voxelCount
-                volume.voxels.withUnsafeBufferPointer { all in
-                    for frame in 0..<volume.frames { gather(frame, all.baseAddress! + frame * n, 0..<v) }
+                // nilearn's maskers smooth the image before masking: whole volumes are smoothed as they
+                // stream in (a few at a time, on workers) and then gathered.
+                let grid = image.grid
+                let smoother = GaussianSmoother(fwhm: fwhm, affine: grid.affine)
+                let ring = SmoothingRing(smoother: smoother, grid: grid)
+                var frame = 0
+                try image.forEachChunk { _, values in
+                    try ring.append(values) { smoothed in gather(frame, smoothed.baseAddress!, 0..<v); frame += 1 }
                 }
+                try ring.drain { smoothed in gather(frame, smoothed.baseAddress!, 0..<v); frame += 1 }
+                let report = SmoothingStage.Report(smoother: smoother, frames: frame, nonFiniteReplaced: ring.replaced,
+                                                   oblique: grid.affine.isOblique)
+                smoothingNote = "\(run.bold): smoothed at \(fwhm) mm FWHM before cleaning" + (report.notes.isEmpty ? "" : " (" + report.notes.joined(separator: "; ") + ")")
             } else {
                 try image.forEachMaskedPiece(mask) { frame, frameBase, positions in gather(frame, frameBase, positions) }
             }
