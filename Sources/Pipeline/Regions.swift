@@ -16,7 +16,7 @@ public enum RegionError: Error, Equatable, Sendable, CustomStringConvertible, Lo
     public var description: String {
         switch self {
         case .unparsableLabelTable(let p, let line, let text):
-            return "\(p): line \(line) is not a label entry (expected `index<TAB>name` with an integer index, or a TSV with `index` and `name` columns): \"\(text)\""
+            return "\(p): line \(line) is not a label entry (expected `index<TAB>name` with an integer index, a TSV with `index` and `name` columns, or FSL atlas XML `<label index=\"i\">name</label>`): \"\(text)\""
         case .invalidSphere(let spec, let reason):
             return "sphere \"\(spec)\": \(reason) (expected NAME:x,y,z,r in MNI millimetres)"
         case .invalidROI(let spec, let reason):
@@ -37,8 +37,10 @@ public enum RegionError: Error, Equatable, Sendable, CustomStringConvertible, Lo
     public var errorDescription: String? { description }
 }
 
-/// Names for atlas labels, from a BIDS-style TSV (`index`, `name` columns) or the plain
-/// `index name [r g b a]` lookup tables atlases ship (FSL, AFNI, FreeSurferColorLUT).
+/// Names for atlas labels, from a BIDS-style TSV (`index`, `name` columns), the plain
+/// `index name [r g b a]` lookup tables atlases ship (FSL, AFNI, FreeSurferColorLUT), or an FSL
+/// atlas XML file (`<label index="i">name</label>`; FSL's indices are zero-based, so label i names
+/// the voxels holding i + 1 in the atlas image, as FSLeyes and nilearn read them).
 public struct LabelTable: Sendable, Equatable {
     public var names: [Int: String]
 
@@ -47,6 +49,10 @@ public struct LabelTable: Sendable, Equatable {
     public init(contentsOf path: String) throws {
         guard FileManager.default.fileExists(atPath: path) else { throw TableError.fileNotFound(path: path) }
         let text = try String(contentsOfFile: path, encoding: .utf8).replacingOccurrences(of: "\r\n", with: "\n")
+        if text.drop(while: { $0.isWhitespace }).hasPrefix("<") {
+            self.init(names: try Self.fslXML(text, path: path))
+            return
+        }
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         if let header = lines.first, header.contains("\t"),
            Set(header.split(separator: "\t").map { $0.trimmingCharacters(in: .whitespaces) }).isSuperset(of: ["index", "name"]) {
@@ -78,6 +84,31 @@ public struct LabelTable: Sendable, Equatable {
             sawEntry = true
         }
         self.init(names: map)
+    }
+
+    /// Image value → name from an FSL atlas XML document.
+    static func fslXML(_ text: String, path: String) throws -> [Int: String] {
+        let pattern = try! NSRegularExpression(pattern: #"<label\b([^>]*)>([^<]*)</label>"#)
+        let indexPattern = try! NSRegularExpression(pattern: #"\bindex\s*=\s*["']\s*(-?\d+)\s*["']"#)
+        let whole = NSRange(text.startIndex..., in: text)
+        var map: [Int: String] = [:]
+        for match in pattern.matches(in: text, range: whole) {
+            let attributes = String(text[Range(match.range(at: 1), in: text)!])
+            let line = text[..<Range(match.range, in: text)!.lowerBound].filter { $0 == "\n" }.count + 1
+            guard let found = indexPattern.firstMatch(in: attributes, range: NSRange(attributes.startIndex..., in: attributes)),
+                  let index = Int(attributes[Range(found.range(at: 1), in: attributes)!]), index >= 0 else {
+                throw RegionError.unparsableLabelTable(path: path, line: line, text: String(text[Range(match.range, in: text)!]))
+            }
+            let name = String(text[Range(match.range(at: 2), in: text)!]).trimmingCharacters(in: .whitespacesAndNewlines)
+                .replacingOccurrences(of: "&lt;", with: "<").replacingOccurrences(of: "&gt;", with: ">")
+                .replacingOccurrences(of: "&quot;", with: "\"").replacingOccurrences(of: "&apos;", with: "'")
+                .replacingOccurrences(of: "&amp;", with: "&")
+            map[index + 1] = name
+        }
+        guard !map.isEmpty else {
+            throw RegionError.unparsableLabelTable(path: path, line: 1, text: "no <label index=\"…\">name</label> element in this XML file")
+        }
+        return map
     }
 
     /// The name of `label`, or `label-<index>` when the table has none.

@@ -81,3 +81,39 @@ struct GrayMatterVolumeBadInputTests {
         }
     }
 }
+
+@Suite("FSL atlas XML label files")
+struct FSLAtlasXMLTests {
+    @Test("zero-based XML indices name image values index + 1; entities decoded")
+    func readsFSLXML() throws {
+        let path = try Reference.temporaryFolder() + "/HarvardOxford-Cortical.xml"
+        try """
+        <?xml version="1.0" encoding="ISO-8859-1"?>
+        <atlas version="1.0">
+          <header><name>Harvard-Oxford Cortical Structural Atlas</name><type>Probabilistic</type></header>
+          <data>
+            <label index="0" x="48" y="94" z="35">Frontal Pole</label>
+            <label index="1" x="25" y="70" z="32">Insular Cortex</label>
+            <label x="1" index="6" y="2" z="3">Inferior Temporal Gyrus, anterior &amp; posterior</label>
+          </data>
+        </atlas>
+        """.write(toFile: path, atomically: true, encoding: .utf8)
+        let table = try LabelTable(contentsOf: path)
+        #expect(table.names == [1: "Frontal Pole", 2: "Insular Cortex", 7: "Inferior Temporal Gyrus, anterior & posterior"])
+        #expect(table.name(of: 3) == "label-3")
+    }
+
+    @Test("an XML file without label elements, or a label without an index, names the file and line")
+    func badXML() throws {
+        let folder = try Reference.temporaryFolder()
+        try "<atlas><data></data></atlas>\n".write(toFile: folder + "/empty.xml", atomically: true, encoding: .utf8)
+        #expect(throws: RegionError.unparsableLabelTable(path: folder + "/empty.xml", line: 1,
+                                                          text: "no <label index=\"…\">name</label> element in this XML file")) {
+            try LabelTable(contentsOf: folder + "/empty.xml")
+        }
+        try "<atlas>\n<data>\n<label x=\"1\">Nameless</label>\n</data></atlas>\n".write(toFile: folder + "/noindex.xml", atomically: true, encoding: .utf8)
+        #expect(throws: RegionError.unparsableLabelTable(path: folder + "/noindex.xml", line: 3, text: "<label x=\"1\">Nameless</label>")) {
+            try LabelTable(contentsOf: folder + "/noindex.xml")
+        }
+    }
+}
