@@ -2,55 +2,73 @@ import CNIfTI
 import Foundation
 
 /// Gzip output compressed on every core: the stream is cut into fixed 8 MiB pieces, each compressed as
-/// its own gzip member (ISA-L level 1), written in order. Concatenated members are one valid gzip file
-/// (RFC 1952; zlib, Python's gzip, libnifti and FSL read them), and the bytes do not depend on the
-/// number of cores because the pieces are fixed by size alone.
-enum ParallelGzip {
+/// its own gzip member (ISA-L level 1) on a worker while the producer goes on, and written in order.
+/// Concatenated members are one valid gzip file (RFC 1952; zlib, Python's gzip, libnifti and FSL read
+/// them); the bytes do not depend on the number of cores because the pieces are fixed by size alone,
+/// and a bounded number of pieces is in flight, so memory stays at a few pieces whatever the output size.
+final class ParallelGzip: StreamedOutput {
     static let pieceBytes = 8 << 20
+
+    private let file: OutputFile
+    private var piece: [UInt8] = []
+    private var inFlight: [(item: DispatchWorkItem, result: CompressedPiece)] = []
+    private let window = ProcessInfo.processInfo.activeProcessorCount + 1
+    private let queue = DispatchQueue(label: "cohortex.gzip-pieces", attributes: .concurrent)
+    private var submitted = 0
+
+    init(file: OutputFile) {
+        self.file = file
+        piece.reserveCapacity(Self.pieceBytes)
+    }
+
+    deinit {
+        for pending in inFlight { pending.item.wait() }
+    }
 
     /// Writes `prefix` followed by `payload` as gzip members to `file`.
     static func write(prefix: [UInt8], payload: UnsafeRawBufferPointer, to file: OutputFile) throws {
-        let total = prefix.count + payload.count
-        let pieces = max(1, (total + pieceBytes - 1) / pieceBytes)
-        let window = max(2, 2 * ProcessInfo.processInfo.activeProcessorCount)
-        var start = 0
-        while start < pieces {
-            let count = min(window, pieces - start)
-            let compressed = CompressedPieces(count: count)
-            let base = start
-            prefix.withUnsafeBytes { head in
-                let sources = UnsafeSendableRaw(head: head, payload: payload)
-                DispatchQueue.concurrentPerform(iterations: count) { i in
-                    let lo = (base + i) * pieceBytes, hi = min(total, lo + pieceBytes)
-                    compressed.set(i, GzipDeflater.member(of: sources.bytes(lo, hi)))
-                }
-            }
-            for i in 0..<count { try compressed.get(i).withUnsafeBytes { try file.write($0) } }
-            start += count
+        let stream = ParallelGzip(file: file)
+        try prefix.withUnsafeBytes { try stream.write($0) }
+        try stream.write(payload)
+        try stream.finish()
+    }
+
+    func write(_ bytes: UnsafeRawBufferPointer) throws {
+        var offset = 0
+        while offset < bytes.count {
+            let n = min(Self.pieceBytes - piece.count, bytes.count - offset)
+            piece.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + n)]))
+            offset += n
+            if piece.count == Self.pieceBytes { try submit() }
         }
     }
 
-    /// Bytes lo..<hi of the logical stream prefix + payload.
-    private struct UnsafeSendableRaw: @unchecked Sendable {
-        let head: UnsafeRawBufferPointer
-        let payload: UnsafeRawBufferPointer
-
-        func bytes(_ lo: Int, _ hi: Int) -> [UInt8] {
-            var out = [UInt8]()
-            out.reserveCapacity(hi - lo)
-            if lo < head.count { out.append(contentsOf: head[lo..<min(hi, head.count)]) }
-            let p0 = max(lo, head.count) - head.count, p1 = hi - head.count
-            if p1 > p0 { out.append(contentsOf: payload[p0..<p1]) }
-            return out
-        }
+    func finish() throws {
+        if !piece.isEmpty || submitted == 0 { try submit() }
+        while !inFlight.isEmpty { try writeOldest() }
     }
 
-    private final class CompressedPieces: @unchecked Sendable {
-        private var pieces: [[UInt8]]
-        private let lock = NSLock()
-        init(count: Int) { pieces = Array(repeating: [], count: count) }
-        func set(_ i: Int, _ bytes: [UInt8]) { lock.lock(); pieces[i] = bytes; lock.unlock() }
-        func get(_ i: Int) -> [UInt8] { lock.lock(); defer { lock.unlock() }; return pieces[i] }
+    private func submit() throws {
+        let bytes = piece
+        piece = []
+        piece.reserveCapacity(Self.pieceBytes)
+        let result = CompressedPiece()
+        let item = DispatchWorkItem { result.bytes = GzipDeflater.member(of: bytes) }
+        queue.async(execute: item)
+        inFlight.append((item, result))
+        submitted += 1
+        while inFlight.count > window { try writeOldest() }
+    }
+
+    private func writeOldest() throws {
+        let oldest = inFlight.removeFirst()
+        oldest.item.wait()
+        try oldest.result.bytes.withUnsafeBytes { try file.write($0) }
+    }
+
+    /// One piece's compressed bytes, set by its worker before the work item completes.
+    private final class CompressedPiece: @unchecked Sendable {
+        var bytes: [UInt8] = []
     }
 }
 
