@@ -103,18 +103,15 @@ public enum SeedMap {
                                                           shift: run.shift, seed: seed).r
                 }
             }
-        } else if let cleaned = run.cleaned, let rawMean = run.rawMean, let rawSD = run.rawSD {
+        } else {
+            // `run` loads with `.cleaned` storage: anything beyond centring was applied while reading.
+            guard let cleaned = run.cleaned, let rawMean = run.rawMean, let rawSD = run.rawSD else {
+                preconditionFailure("seed maps need runs loaded with .cleaned storage")
+            }
             let (r, sumSquares) = cleaned.withUnsafeBufferPointer { y in
                 SeedCorrelation.correlateCleaned(cleaned: y, rows: run.cleaning.rows, voxels: run.mask.count, seeds: cleanedSeeds)
             }
             out = SeedCorrelation.Output(r: r, cleanedSumSquares: sumSquares, rawMean: rawMean, rawSD: rawSD)
-        } else {
-            let (matrix, constant) = run.operatorFloat32
-            out = run.shifted.withUnsafeBufferPointer { data in
-                SeedCorrelation.correlate(data: data, frames: run.frames, voxels: run.mask.count, shift: run.shift,
-                                          operatorMatrix: matrix, rows: run.cleaning.rows, constantResponse: constant,
-                                          seeds: cleanedSeeds)
-            }
         }
         var maps = [[Float]](repeating: [Float](repeating: .nan, count: run.mask.count), count: cleanedSeeds.count)
         var zeroVariance = 0
