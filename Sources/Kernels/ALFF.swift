@@ -16,7 +16,7 @@ public enum ALFF {
     /// `rows` is either `plan.frames` (the whole series: censored rows are skipped for the spectrum
     /// while σ, as in XCP-D, is that of every row) or `plan.kept.count` (censored rows already
     /// removed). Voxels whose used samples are constant get 0 in both maps.
-    public static func compute(_ data: UnsafeBufferPointer<Float>, rows: Int, voxels: Int, plan: ALFFPlan) -> Maps {
+    public static func compute(_ data: UnsafeBufferPointer<Float>, rows: Int, voxels: Int, plan: ALFFPlan, parallelism: Parallelism) -> Maps {
         precondition(rows == plan.frames || rows == plan.kept.count, "rows must be all frames or the kept frames")
         precondition(data.count == rows * voxels, "data must be rows × voxels")
         var alff = [Float](repeating: 0, count: voxels)
@@ -28,7 +28,7 @@ public enum ALFF {
                 usedRows.withUnsafeBufferPointer { used in
                     plan.basis.withUnsafeBufferPointer { basis in
                         let shared = UnsafeSendableBox((data, a, f, used, basis))
-                        Parallel.forEach(chunks: blocks) { b in
+                        parallelism.forEach(chunks: blocks) { b in
                             let (data, a, f, used, basis) = shared.value
                             let v0 = b * blockVoxels
                             let width = min(blockVoxels, voxels - v0)
@@ -60,7 +60,7 @@ public enum ALFF {
             for v in 0..<width { out[v] = Float(Double(row[v]) - mean[v]) }
         }
         BLAS.multiply(m: columns, n: width, k: k, a: basis, lda: columns, transposeA: true,
-                      b: centred, ldb: width, c: spectra, ldc: width)
+                      b: centred, ldb: width, c: spectra, ldc: width, parallelism: .serial)  // already inside a parallel block
 
         // Lomb–Scargle is normalised by mean(y²); the periodogram basis already carries its scale.
         for v in 0..<width {
@@ -102,15 +102,5 @@ public enum ALFF {
             for v in 0..<width { let d = Double(row[v]) - mean[v]; sd[v] += d * d }
         }
         for v in 0..<width { sd[v] = (sd[v] / Double(rows.count)).squareRoot() }
-    }
-
-    /// Mean-normalised (value / mean) and z-scored ((value − mean) / σ, population σ) copies of a map.
-    public static func standardized(_ values: [Float]) -> (meanNormalised: [Float], zScored: [Float]) {
-        guard !values.isEmpty else { return ([], []) }
-        let n = Double(values.count)
-        let mean = values.reduce(0.0) { $0 + Double($1) } / n
-        let sd = (values.reduce(0.0) { $0 + (Double($1) - mean) * (Double($1) - mean) } / n).squareRoot()
-        return (values.map { mean != 0 ? Float(Double($0) / mean) : 0 },
-                values.map { sd > 0 ? Float((Double($0) - mean) / sd) : 0 })
     }
 }

@@ -49,12 +49,12 @@ public enum BLAS {
         m: Int, n: Int, k: Int, alpha: Float = 1,
         a: UnsafePointer<Float>, lda: Int, transposeA: Bool = false,
         b: UnsafePointer<Float>, ldb: Int,
-        beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
+        beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int, parallelism: Parallelism
     ) {
         guard m > 0, n > 0 else { return }
         let blocks = (n + columnBlock - 1) / columnBlock
         let pointers = UnsafeSendableBox((a, b, c))
-        Parallel.forEach(chunks: blocks) { blockIndex in
+        parallelism.forEach(chunks: blocks) { blockIndex in
             let (a, b, c) = pointers.value
             let j0 = blockIndex * columnBlock
             let width = min(columnBlock, n - j0)

@@ -1,5 +1,5 @@
 /// How a BOLD series is denoised; the semantics and order of nilearn 0.14's `signal.clean`.
-public struct CleaningParameters: Sendable, Equatable {
+public struct CleaningParameters: Sendable, Equatable, Codable {
     /// Seconds per volume (needed for filtering).
     public var repetitionTime: Double?
     /// Remove the mean and linear trend (signals and confounds).

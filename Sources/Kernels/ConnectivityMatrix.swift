@@ -3,12 +3,12 @@
 /// partial correlation from the inverse of the covariance, each with an empirical or a
 /// Ledoit–Wolf-shrunk covariance (scikit-learn's estimators).
 public enum ConnectivityMatrix {
-    public enum Estimator: String, Sendable, CaseIterable {
+    public enum Estimator: String, Sendable, Codable, CaseIterable {
         case empirical
         case ledoitWolf = "ledoit-wolf"
     }
 
-    public enum Kind: String, Sendable, CaseIterable {
+    public enum Kind: String, Sendable, Codable, CaseIterable {
         case correlation
         case partial
     }

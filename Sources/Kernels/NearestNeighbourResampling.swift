@@ -9,8 +9,8 @@ public struct NearestNeighbourMap: Sendable {
     /// For every target voxel, the source linear index, or −1 outside the source's field of view.
     public let sourceIndex: [Int32]
 
-    /// Builds the map; nil when the source affine is singular.
-    public init?(from source: Grid, to target: Grid) {
+    /// Builds the map (z-planes split over `parallelism`); nil when the source affine is singular.
+    public init?(from source: Grid, to target: Grid, parallelism: Parallelism) {
         guard let inverse = source.affine.inverse else { return nil }
         self.source = source
         self.target = target
@@ -22,7 +22,7 @@ public struct NearestNeighbourMap: Sendable {
         var out = [Int32](repeating: -1, count: target.voxelCount)
         out.withUnsafeMutableBufferPointer { buffer in
             let box = UnsafeSendableBox(buffer)
-            Parallel.forEach(chunks: nz) { k in
+            parallelism.forEach(chunks: nz) { k in
                 let o = box.value
                 for j in 0..<ny {
                     for i in 0..<nx {

@@ -5,13 +5,14 @@ extension ReHo {
     /// Replaces every column of the rows × voxels row-major matrix `data` by its 1-based ranks,
     /// ties getting their average rank (scipy `rankdata(method="average")`), and returns for each
     /// column the tie term Σ(t³ − t) over its groups of t tied values. Values must be finite.
-    public static func rankColumns(_ data: UnsafeMutableBufferPointer<Float>, rows: Int, voxels: Int) -> [Double] {
+    public static func rankColumns(_ data: UnsafeMutableBufferPointer<Float>, rows: Int, voxels: Int,
+                                   parallelism: Parallelism) -> [Double] {
         precondition(data.count == rows * voxels, "data must be rows × voxels")
         var ties = [Double](repeating: 0, count: voxels)
         let blocks = (voxels + rankBlock - 1) / rankBlock
         ties.withUnsafeMutableBufferPointer { ties in
             let shared = UnsafeSendableBox((data.baseAddress!, ties.baseAddress!))
-            Parallel.forEach(chunks: blocks) { b in
+            parallelism.forEach(chunks: blocks) { b in
                 let (base, ties) = shared.value
                 let sorter = RadixSorter(capacity: rows)
                 defer { sorter.deallocate() }

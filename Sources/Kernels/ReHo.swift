@@ -1,7 +1,7 @@
 import NIfTI
 
 /// The voxels whose series enter a voxel's Kendall's W (the voxel itself included), as AFNI 3dReHo.
-public enum ReHoNeighbourhood: Int, Sendable, CaseIterable {
+public enum ReHoNeighbourhood: Int, Sendable, Codable, CaseIterable {
     /// The voxel and its 6 face neighbours.
     case faces = 7
     /// Faces and the 12 edge neighbours.
@@ -35,17 +35,18 @@ public enum ReHo {
 
     /// W for every voxel of `mask` from a rows × mask.count matrix of time series (copied, then ranked).
     public static func compute(series: UnsafeBufferPointer<Float>, rows: Int, mask: VoxelMask,
-                               neighbourhood: ReHoNeighbourhood = .vertices) -> [Float] {
+                               neighbourhood: ReHoNeighbourhood = .vertices, parallelism: Parallelism) -> [Float] {
         var ranks = Array(series)
         return ranks.withUnsafeMutableBufferPointer { r in
-            let ties = rankColumns(r, rows: rows, voxels: mask.count)
-            return compute(ranks: UnsafeBufferPointer(r), rows: rows, tieTerms: ties, mask: mask, neighbourhood: neighbourhood)
+            let ties = rankColumns(r, rows: rows, voxels: mask.count, parallelism: parallelism)
+            return compute(ranks: UnsafeBufferPointer(r), rows: rows, tieTerms: ties, mask: mask, neighbourhood: neighbourhood,
+                           parallelism: parallelism)
         }
     }
 
     /// W from columns already replaced by their ranks (`rankColumns`) and their tie terms.
     public static func compute(ranks: UnsafeBufferPointer<Float>, rows: Int, tieTerms: [Double], mask: VoxelMask,
-                               neighbourhood: ReHoNeighbourhood) -> [Float] {
+                               neighbourhood: ReHoNeighbourhood, parallelism: Parallelism) -> [Float] {
         let v = mask.count
         precondition(ranks.count == rows * v && tieTerms.count == v, "ranks must be rows × mask voxels")
         guard v > 0, rows > 0 else { return [] }
@@ -56,7 +57,7 @@ public enum ReHo {
         squares.withUnsafeMutableBufferPointer { sq in
             mask.indices.withUnsafeBufferPointer { idx in
                 let shared = UnsafeSendableBox((ranks.baseAddress!, sq.baseAddress!, idx))
-                Parallel.forEach(chunks: slabs) { s in
+                parallelism.forEach(chunks: slabs) { s in
                     let (ranks, sq, idx) = shared.value
                     let z0 = s * slabPlanes, z1 = min(g.nz, z0 + slabPlanes)
                     ReHoSlab(grid: g, z0: z0, z1: z1, indices: idx, neighbourhood: neighbourhood)

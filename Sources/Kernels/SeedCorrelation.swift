@@ -30,7 +30,7 @@ public enum SeedCorrelation {
     ///   - seeds: cleaned seed series, each z-scored with ddof 1 (length `rows`).
     public static func correlate(data: UnsafeBufferPointer<Float>, frames: Int, voxels: Int, shift: [Float],
                                  operatorMatrix: [Float], rows: Int, constantResponse: [Float],
-                                 seeds: [[Float]]) -> Output {
+                                 seeds: [[Float]], parallelism: Parallelism) -> Output {
         precondition(data.count == frames * voxels && operatorMatrix.count == rows * frames, "shape mismatch")
         let k = seeds.count
         let seedMatrix = (0..<rows).flatMap { t in seeds.map { $0[t] } }  // rows × k
@@ -50,7 +50,7 @@ public enum SeedCorrelation {
         shift.withUnsafeBufferPointer { x0 in
         constantResponse.withUnsafeBufferPointer { c1 in
             let shared = UnsafeSendableBox((data, rOut, ssOut, meanOut, sdOut, op, sm, x0, c1))
-            Parallel.forEach(chunks: blocks) { b in
+            parallelism.forEach(chunks: blocks) { b in
                 let (data, rOut, ssOut, meanOut, sdOut, op, sm, x0, c1) = shared.value
                 let v0 = b * blockVoxels
                 let width = min(blockVoxels, voxels - v0)
@@ -107,7 +107,7 @@ extension SeedCorrelation {
     /// `seed` must be centred and z-scored (ddof 1) over the same frames. Returns r per voxel
     /// (0 for constant voxels) and each voxel's raw mean and SD.
     public static func correlateStandardized(data: UnsafeBufferPointer<Float>, frames: Int, voxels: Int,
-                                             shift: [Float], seed: [Float]) -> Output {
+                                             shift: [Float], seed: [Float], parallelism: Parallelism) -> Output {
         precondition(data.count == frames * voxels && seed.count == frames, "shape mismatch")
         var r = [Float](repeating: 0, count: voxels)
         var sumSquares = [Float](repeating: 0, count: voxels)
@@ -124,7 +124,7 @@ extension SeedCorrelation {
         seed.withUnsafeBufferPointer { s in
         shift.withUnsafeBufferPointer { x0 in
             let shared = UnsafeSendableBox((data, rOut, ssOut, meanOut, sdOut, s, x0))
-            Parallel.forEach(chunks: blocks) { b in
+            parallelism.forEach(chunks: blocks) { b in
                 let (data, rOut, ssOut, meanOut, sdOut, s, x0) = shared.value
                 let v0 = b * width, w = min(width, voxels - v0)
                 let sum = meanOut.baseAddress! + v0, sq = ssOut.baseAddress! + v0, dot = rOut.baseAddress! + v0
@@ -169,10 +169,10 @@ extension SeedCorrelation {
 
     /// Sums every float of `data` with the same blocking as `correlateStandardized`: the machine's
     /// memory-read floor for that data, for benchmarks.
-    public static func readFloor(data: UnsafeBufferPointer<Float>, frames: Int, voxels: Int) -> Float {
+    public static func readFloor(data: UnsafeBufferPointer<Float>, frames: Int, voxels: Int, parallelism: Parallelism) -> Float {
         let width = 4096
         let blocks = (voxels + width - 1) / width
-        let partial = Parallel.map(chunks: blocks) { b -> Float in
+        let partial = parallelism.map(chunks: blocks) { b -> Float in
             let v0 = b * width, w = min(width, voxels - v0)
             var acc = SIMD8<Float>(repeating: 0)
             for t in 0..<frames {
@@ -191,7 +191,7 @@ extension SeedCorrelation {
     /// `cleaned` (rows × voxels, each column centred by the operator). Seeds must be z-scored
     /// (ddof 1) over the same rows. Returns r per seed (0 where the voxel has no variance) and Σy².
     public static func correlateCleaned(cleaned: UnsafeBufferPointer<Float>, rows: Int, voxels: Int,
-                                        seeds: [[Float]]) -> (r: [[Float]], sumSquares: [Float]) {
+                                        seeds: [[Float]], parallelism: Parallelism) -> (r: [[Float]], sumSquares: [Float]) {
         precondition(cleaned.count == rows * voxels && seeds.allSatisfy { $0.count == rows }, "shape mismatch")
         let k = seeds.count
         var r = [Float](repeating: 0, count: k * voxels)
@@ -204,7 +204,7 @@ extension SeedCorrelation {
         sumSquares.withUnsafeMutableBufferPointer { ssOut in
         seedRows.withUnsafeBufferPointer { s in
             let shared = UnsafeSendableBox((cleaned, rOut, ssOut, s))
-            Parallel.forEach(chunks: blocks) { b in
+            parallelism.forEach(chunks: blocks) { b in
                 let (y, rOut, ssOut, s) = shared.value
                 let v0 = b * width, w = min(width, voxels - v0)
                 let sq = ssOut.baseAddress! + v0

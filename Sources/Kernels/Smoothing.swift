@@ -29,7 +29,7 @@ public struct GaussianKernel: Sendable, Equatable {
 /// `image.smooth_img`: non-finite voxels become 0, then a separable Gaussian along x, y and z
 /// with per-axis σ = FWHM / (√(8 ln 2) · voxel size), kernels truncated at 4σ and `reflect`
 /// borders (`d c b a | a b c d | d c b a`). Each output value is computed by the same arithmetic
-/// whatever the thread count, so results are bit-identical for any `Parallel.threadCount`.
+/// whatever the thread count, so results are bit-identical for any thread budget.
 public struct GaussianSmoother: Sendable {
     /// Full width at half maximum, millimetres.
     public let fwhm: Double
@@ -56,7 +56,7 @@ public struct GaussianSmoother: Sendable {
 
     /// Smooths every frame of `volume` in place; returns how many non-finite voxels were set to 0.
     @discardableResult
-    public func smooth(_ volume: inout Volume) -> Int {
+    public func smooth(_ volume: inout Volume, parallelism: Parallelism) -> Int {
         let grid = volume.grid
         let frames = volume.frames
         return volume.voxels.withUnsafeMutableBufferPointer { buffer in
@@ -65,18 +65,18 @@ public struct GaussianSmoother: Sendable {
             let box = UnsafeSendableBox(base)
             if frames == 1 {
                 // One frame: parallel over z-planes for the in-plane passes, then over y-rows for z.
-                let replaced = Parallel.map(chunks: shape.nz) { z in
+                let replaced = parallelism.map(chunks: shape.nz) { z in
                     SmoothingPasses.inPlane(box.value, shape, z: z, kernels)
                 }
                 if let kz = kernels[2] {
-                    Parallel.forEach(chunks: shape.ny) { y in
+                    parallelism.forEach(chunks: shape.ny) { y in
                         SmoothingPasses.alongZ(box.value, shape, y: y, kz)
                     }
                 }
                 return replaced.reduce(0, +)
             }
             // Many frames: each frame is one task, smoothed serially (a frame fits in L2/L3).
-            return Parallel.map(chunks: frames) { t in
+            return parallelism.map(chunks: frames) { t in
                 SmoothingPasses.frame(box.value + t * grid.voxelCount, shape, kernels)
             }.reduce(0, +)
         }
@@ -91,9 +91,9 @@ public struct GaussianSmoother: Sendable {
     }
 
     /// A smoothed copy of `volume`.
-    public func smoothed(_ volume: Volume) -> Volume {
+    public func smoothed(_ volume: Volume, parallelism: Parallelism) -> Volume {
         var copy = volume
-        smooth(&copy)
+        smooth(&copy, parallelism: parallelism)
         return copy
     }
 }

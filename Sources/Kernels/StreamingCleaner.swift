@@ -24,12 +24,14 @@ public final class StreamingCleaner: @unchecked Sendable {
     private let queue = DispatchQueue(label: "cohortex.streaming-cleaner")
     private var finished = false
     private var submittedThrough = -1
+    /// Threads the last block's fold may use (earlier folds run on one background thread).
+    private let parallelism: Parallelism
 
     /// - Parameters:
     ///   - operatorMatrix: C, `rows × frames`, row-major.
     ///   - output: Y, `rows × voxels`, row-major.
     public init(operatorMatrix: [Float], rows: Int, frames: Int, voxels: Int, output: UnsafeMutableBufferPointer<Float>,
-                blockFrames: Int = defaultBlockFrames) {
+                blockFrames: Int = defaultBlockFrames, parallelism: Parallelism) {
         precondition(operatorMatrix.count == rows * frames && output.count == rows * voxels && rows > 0 && frames > 0
                      && voxels > 0 && blockFrames > 0, "operator shape mismatch")
         self.rows = rows
@@ -39,6 +41,7 @@ public final class StreamingCleaner: @unchecked Sendable {
         self.operatorMatrix = .allocate(capacity: operatorMatrix.count)
         _ = self.operatorMatrix.initialize(from: operatorMatrix)
         self.output = output
+        self.parallelism = parallelism
         buffers = (0..<2).map { _ in .allocate(capacity: min(blockFrames, frames) * voxels) }
     }
 
@@ -69,13 +72,13 @@ public final class StreamingCleaner: @unchecked Sendable {
         let slot = block % 2
         submittedThrough = t
         // The last block folds after decompression has ended: both cores are free.
-        let parallel = last == frames - 1
+        let foldParallelism = last == frames - 1 ? parallelism : .serial
         let shared = UnsafeSendableBox((operatorMatrix, output, buffers[slot]))
         let (rows, frames, voxels) = (self.rows, self.frames, self.voxels)
         let item = DispatchWorkItem {
             let (c, y, x) = shared.value
             Self.fold(c: c.baseAddress! + first, lda: frames, x: x.baseAddress!, blockRows: last - first + 1,
-                      y: y.baseAddress!, rows: rows, voxels: voxels, accumulate: first > 0, parallel: parallel)
+                      y: y.baseAddress!, rows: rows, voxels: voxels, accumulate: first > 0, parallelism: foldParallelism)
         }
         pending[slot] = item
         queue.async(execute: item)
@@ -92,7 +95,7 @@ public final class StreamingCleaner: @unchecked Sendable {
 
     /// Y (+)= C[:, block] · X_block over fixed column blocks (the same split as `BLAS.multiply`).
     static func fold(c: UnsafePointer<Float>, lda: Int, x: UnsafePointer<Float>, blockRows: Int,
-                     y: UnsafeMutablePointer<Float>, rows: Int, voxels: Int, accumulate: Bool, parallel: Bool) {
+                     y: UnsafeMutablePointer<Float>, rows: Int, voxels: Int, accumulate: Bool, parallelism: Parallelism) {
         let width = BLAS.columnBlock
         let blocks = (voxels + width - 1) / width
         let body = { (b: Int) in
@@ -100,7 +103,7 @@ public final class StreamingCleaner: @unchecked Sendable {
             BLAS.multiplySerial(m: rows, n: min(width, voxels - j0), k: blockRows, a: c, lda: lda,
                                 b: x + j0, ldb: voxels, beta: accumulate ? 1 : 0, c: y + j0, ldc: voxels)
         }
-        if parallel { Parallel.forEach(chunks: blocks, body) } else { for b in 0..<blocks { body(b) } }
+        parallelism.forEach(chunks: blocks, body)
     }
 }
 

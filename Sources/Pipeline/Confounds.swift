@@ -9,6 +9,7 @@ public enum ConfoundError: Error, Equatable, Sendable, CustomStringConvertible, 
     case notNumeric(path: String, column: String, line: Int, value: String)
     case tooFewVolumes(run: String, kept: Int, frames: Int, detail: String, minimum: Int)
     case invalidRegex(String)
+    case badSampleMask(path: String, reason: String)
 
     public var description: String {
         switch self {
@@ -22,6 +23,8 @@ public enum ConfoundError: Error, Equatable, Sendable, CustomStringConvertible, 
             return "\(p): column \(c), line \(line): \"\(v)\" is not a number"
         case .tooFewVolumes(let run, let kept, let frames, let detail, let minimum):
             return "\(run): only \(kept) of \(frames) volumes remain after \(detail); at least \(minimum) are needed"
+        case .badSampleMask(let p, let reason):
+            return "\(p): invalid sample mask: \(reason)"
         case .invalidRegex(let pattern):
             return "invalid confound regular expression \"\(pattern)\""
         }
@@ -31,7 +34,7 @@ public enum ConfoundError: Error, Equatable, Sendable, CustomStringConvertible, 
 }
 
 /// A named set of fMRIPrep confound columns (the strategies of nilearn's `load_confounds_strategy` / XCP-D).
-public enum ConfoundStrategy: Sendable, Equatable, CustomStringConvertible {
+public enum ConfoundStrategy: Sendable, Equatable, Codable, CustomStringConvertible {
     case sixP, twentyFourP, thirtySixP, aCompCor
     case columns([String])
     case regex(String)
@@ -141,7 +144,7 @@ public struct ConfoundsTable: Sendable {
 
 /// Which volumes survive: dummy scans dropped, then motion outliers (FD and/or standardised DVARS above
 /// thresholds) censored, then kept segments shorter than `minSegment` censored too (nilearn's `scrub`).
-public struct Censoring: Sendable, Equatable {
+public struct Censoring: Sendable, Equatable, Codable {
     public var dummyScans: Int = 0
     public var fdThreshold: Double?
     public var dvarsThreshold: Double?
@@ -184,5 +187,32 @@ public struct Censoring: Sendable, Equatable {
         }
         for t in alsoCensored where t >= 0 && t < frames { outlier[t] = true }
         return ((0..<frames).filter { !outlier[$0] }, motion)
+    }
+}
+
+extension Censoring {
+    /// A sample mask file: one number per volume, 1 = keep and 0 = censor (whitespace, comma or
+    /// newline separated; `#` starts a comment). Returns the kept indices.
+    public static func readSampleMask(_ path: String, frames: Int) throws -> [Int] {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw ConfoundError.badSampleMask(path: path, reason: "cannot read the file")
+        }
+        let tokens = text.split(separator: "\n").flatMap { line in
+            line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first.map {
+                $0.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "," || $0 == "\r" })
+            } ?? []
+        }
+        guard tokens.count == frames else {
+            throw ConfoundError.badSampleMask(path: path, reason: "\(tokens.count) values for \(frames) volumes")
+        }
+        var kept: [Int] = []
+        for (t, token) in tokens.enumerated() {
+            switch token {
+            case "1", "1.0", "true": kept.append(t)
+            case "0", "0.0", "false": break
+            default: throw ConfoundError.badSampleMask(path: path, reason: "value \"\(token)\" for volume \(t) is not 1 (keep) or 0 (censor)")
+            }
+        }
+        return kept
     }
 }

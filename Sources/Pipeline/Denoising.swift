@@ -3,7 +3,7 @@ import Kernels
 import NIfTI
 
 /// One BOLD run and its fMRIPrep confounds table.
-public struct FunctionalRun: Sendable, Equatable {
+public struct FunctionalRun: Sendable, Equatable, Codable {
     public var bold: String
     public var confounds: String?
 
@@ -14,7 +14,7 @@ public struct FunctionalRun: Sendable, Equatable {
 }
 
 /// Everything that decides how a run is denoised.
-public struct DenoisingOptions: Sendable, Equatable {
+public struct DenoisingOptions: Sendable, Equatable, Codable {
     /// Confound columns to regress out (used when the run has a confounds table).
     public var strategy: ConfoundStrategy
     public var censoring: Censoring
@@ -29,6 +29,28 @@ public struct DenoisingOptions: Sendable, Equatable {
         self.censoring = censoring
         self.cleaning = cleaning
         self.smoothingFWHM = smoothingFWHM
+    }
+}
+
+extension DenoisingOptions {
+    /// The cleaning parameters as every connectivity sidecar records them (seed-map, conmat, alff, reho:
+    /// the same keys for the same thing); `confounds` lists the tables of the runs, in order.
+    public func provenance(confounds: [String]) -> [(String, JSONValue)] {
+        [
+            ("ConfoundStrategy", confounds.isEmpty ? .null : .string(strategy.description)),
+            ("ConfoundsFiles", .array(confounds.map { .string($0) })),
+            ("Detrend", .bool(cleaning.detrend)),
+            ("HighPassHz", .number(cleaning.highPass)),
+            ("LowPassHz", .number(cleaning.lowPass)),
+            ("Filter", cleaning.filters ? .string("Butterworth order 5, zero-phase (sosfiltfilt, odd padding)") : .null),
+            ("RepetitionTimeOverride", .number(cleaning.repetitionTime)),
+            ("FDThreshold", .number(censoring.fdThreshold)),
+            ("DVARSThreshold", .number(censoring.dvarsThreshold)),
+            ("MinSegment", .int(censoring.minSegment)),
+            ("DummyScans", .int(censoring.dummyScans)),
+            ("SampleMask", censoring.sampleMask.map { .string($0) } ?? .null),
+            ("SmoothingFWHMmm", .number(smoothingFWHM)),
+        ]
     }
 }
 

@@ -5,14 +5,6 @@ import NIfTI
 /// Regional gray-matter volume: per region, voxel count, Σ probability × voxel volume, and mean
 /// probability, plus total GM and (with WM and CSF maps) total intracranial volume.
 public enum GrayMatterVolume {
-    /// Where the regions come from.
-    public enum Regions: Sendable {
-        /// An integer label image and an optional label table.
-        case atlas(path: String, labels: String?)
-        /// Spheres and/or binary masks, numbered 1… in the order given (spheres first).
-        case custom(spheres: [Sphere], masks: [(name: String, path: String)])
-    }
-
     /// One row of the output table.
     public struct Row: Sendable, Equatable {
         public var index: Int
@@ -43,89 +35,16 @@ public enum GrayMatterVolume {
         public var warnings: [String]
     }
 
-    /// Regions carried onto one map grid, ready to be summed over any map on that grid.
-    public struct PreparedRegions: Sendable {
-        public let grid: Grid
-        /// Per-voxel labels on `grid` (atlas), or nil for index-list regions.
-        let labels: [UInt16]?
-        /// (index, name, voxel indices on `grid`) for index-list regions (spheres, masks).
-        let lists: [(index: Int, name: String, voxels: [Int])]
-        /// (label, name) for every label present in the native atlas, in order.
-        let atlasRows: [(label: Int, name: String)]
-        let maxLabel: Int
-        public let resampled: Bool
-        public let notes: [String]
-        public let warnings: [String]
-
-        /// Reads the region definitions and maps them onto `grid` (nearest neighbour when grids differ).
-        public init(_ regions: Regions, grid: Grid, mapPath: String) throws {
-            self.grid = grid
-            var notes: [String] = [], warnings: [String] = []
-            var resampled = false
-            switch regions {
-            case .atlas(let atlasPath, let labelPath):
-                let atlas = try NIfTIImage(path: atlasPath).readVolume3D()
-                let native = try Pipeline.labels(of: atlas.voxels, grid: atlas.grid, path: atlasPath)
-                let present = labelsPresent(native)
-                var onGrid = native
-                if !atlas.grid.matches(grid) {
-                    guard let map = NearestNeighbourMap(from: atlas.grid, to: grid) else { throw RegionError.singularAffine(path: atlasPath) }
-                    onGrid = map.apply(native, fill: 0)
-                    resampled = true
-                    notes.append("atlas \(atlasPath) (\(atlas.grid)) resampled to the map grid (\(grid)) by nearest neighbour")
-                    let (a, b) = (GrayMatterVolume.orientation(atlas.grid), GrayMatterVolume.orientation(grid))
-                    if a != b { notes.append("atlas orientation \(a) differs from the map's \(b); mapped through the affines") }
-                }
-                let inGrid = Set(labelsPresent(onGrid))
-                if !present.isEmpty && inGrid.isEmpty {
-                    throw RegionError.noOverlap(path: atlasPath, reference: mapPath)
-                }
-                let table = try labelPath.map { try LabelTable(contentsOf: $0) } ?? LabelTable(names: [:])
-                for label in present where !inGrid.contains(label) {
-                    warnings.append("region \(label) (\(table.name(of: label))) of \(atlasPath) falls outside the map's field of view: reported with 0 voxels")
-                }
-                if labelPath != nil {
-                    let unnamed = present.filter { table.names[$0] == nil }
-                    if !unnamed.isEmpty {
-                        warnings.append("\(unnamed.count) atlas label(s) missing from the label table were named label-<index>: \(unnamed.prefix(10).map(String.init).joined(separator: ", "))")
-                    }
-                }
-                labels = onGrid
-                lists = []
-                atlasRows = present.map { ($0, table.name(of: $0)) }
-                maxLabel = present.last ?? 0
-            case .custom(let spheres, let masks):
-                var lists: [(index: Int, name: String, voxels: [Int])] = spheres.enumerated().map { ($0 + 1, $1.name, $1.voxels(in: grid)) }
-                for (name, path) in masks {
-                    let (values, wasResampled, _) = try valuesOnGrid(path, grid: grid)
-                    if wasResampled {
-                        resampled = true
-                        notes.append("ROI \(name) (\(path)) resampled to the map grid by nearest neighbour")
-                    }
-                    lists.append((lists.count + 1, name, values.indices.filter { values[$0] != 0 && values[$0].isFinite }))
-                }
-                for region in lists where region.voxels.isEmpty {
-                    warnings.append("region \(region.name) has no voxel in the map's field of view: reported with 0 voxels")
-                }
-                labels = nil
-                self.lists = lists
-                atlasRows = []
-                maxLabel = lists.count
-            }
-            self.resampled = resampled
-            self.notes = notes
-            self.warnings = warnings
-        }
-    }
-
     /// Computes the table. The GM map is streamed once; regions are carried onto its grid first.
-    public static func run(gm gmPath: String, wm: String? = nil, csf: String? = nil, regions: Regions) throws -> Result {
+    public static func measure(gm gmPath: String, wm: String? = nil, csf: String? = nil, regions: RegionDefinition,
+                               parallelism: Parallelism) throws -> Result {
         let grid = try NIfTIImage(path: gmPath).grid
-        return try run(gm: gmPath, wm: wm, csf: csf, prepared: PreparedRegions(regions, grid: grid, mapPath: gmPath))
+        return try measure(gm: gmPath, wm: wm, csf: csf,
+                           prepared: PreparedRegions(regions, grid: grid, mapPath: gmPath, parallelism: parallelism))
     }
 
     /// Computes the table with regions already prepared for the map's grid (cohorts reuse them).
-    public static func run(gm gmPath: String, wm: String? = nil, csf: String? = nil, prepared: PreparedRegions) throws -> Result {
+    public static func measure(gm gmPath: String, wm: String? = nil, csf: String? = nil, prepared: PreparedRegions) throws -> Result {
         let gmImage = try NIfTIImage(path: gmPath)
         guard gmImage.header.frames == 1 else {
             throw NIfTIError.invalidField(path: gmPath, field: "dim", value: "\(gmImage.header.dim)", expected: "a 3D probability map")
@@ -170,13 +89,6 @@ public enum GrayMatterVolume {
                       resampledRegions: prepared.resampled, notes: prepared.notes, warnings: warnings)
     }
 
-    /// The non-zero labels occurring in `labels`, ascending (a histogram, not a Set: atlases have millions of voxels).
-    static func labelsPresent(_ labels: [UInt16]) -> [Int] {
-        var seen = [Bool](repeating: false, count: 65536)
-        labels.withUnsafeBufferPointer { l in seen.withUnsafeMutableBufferPointer { s in for v in l { s[Int(v)] = true } } }
-        return (1..<65536).filter { seen[$0] }
-    }
-
     static func row(_ index: Int, _ name: String, _ sums: RegionalSums, _ slot: Int, _ voxelVolume: Double) -> Row {
         let n = sums.voxels[slot]
         return Row(index: index, name: name, voxels: n, volumeMM3: sums.sums[slot] * voxelVolume,
@@ -192,41 +104,11 @@ public enum GrayMatterVolume {
         return sums.sums[0] * grid.affine.voxelVolume
     }
 
-    /// Axis codes of a grid's affine (e.g. "RAS", "LAS"), as nibabel's aff2axcodes.
-    static func orientation(_ grid: Grid) -> String {
-        let names = [("L", "R"), ("P", "A"), ("I", "S")]
-        return (0..<3).map { column -> String in
-            let v = (0..<3).map { grid.affine[$0, column] }
-            let axis = (0..<3).max { abs(v[$0]) < abs(v[$1]) }!
-            return v[axis] >= 0 ? names[axis].1 : names[axis].0
-        }.joined()
-    }
-
     /// The TSV table: `index name voxels volume_mm3 mean_prob`.
     public static func table(_ result: Result) -> TSVTable {
         TSVTable(columns: ["index", "name", "voxels", "volume_mm3", "mean_prob"], rows: result.rows.map {
             [String($0.index), $0.name, String($0.voxels), TSVTable.format($0.volumeMM3), $0.meanProbability.map(TSVTable.format) ?? "n/a"]
         })
-    }
-
-    /// The JSON sidecar: totals, TIV, invalid-value counts, inputs and warnings.
-    public static func sidecar(_ result: Result, inputs: [(String, String)]) -> JSONValue {
-        .object([
-            ("Software", .string("cohortex \(CohortexVersion.string)")),
-            ("Measure", .string("gray-matter volume: sum of probability x voxel volume per region")),
-            ("Inputs", .object(inputs.map { ($0.0, .string($0.1)) })),
-            ("VoxelVolumeMM3", .number(result.voxelVolumeMM3)),
-            ("RegionsResampledNearestNeighbour", .bool(result.resampledRegions)),
-            ("TotalGrayMatterMM3", .number(result.totalGrayMatterMM3)),
-            ("TotalWhiteMatterMM3", .number(result.totalWhiteMatterMM3)),
-            ("TotalCSFMM3", .number(result.totalCSFMM3)),
-            ("TotalIntracranialVolumeMM3", .number(result.tivMM3)),
-            ("NaNVoxels", .int(result.nanVoxels)),
-            ("ValuesBelowZero", .int(result.belowZero)),
-            ("ValuesAboveOne", .int(result.aboveOne)),
-            ("Notes", .array(result.notes.map { .string($0) })),
-            ("Warnings", .array(result.warnings.map { .string($0) })),
-        ])
     }
 }
 
@@ -234,21 +116,22 @@ extension GrayMatterVolume {
     /// Runs many GM maps against the same regions, several at a time (each map is streamed with
     /// its own read-ahead thread). A map that fails does not stop the others: its slot holds the error.
     /// Regions are prepared once per distinct grid. Results come back in input order.
-    public static func runCohort(gms: [String], wms: [String]? = nil, csfs: [String]? = nil,
-                                 regions: Regions) -> [Swift.Result<Result, Error>] {
+    public static func measureCohort(gms: [String], wms: [String]? = nil, csfs: [String]? = nil,
+                                     regions: RegionDefinition, parallelism: Parallelism) -> [Swift.Result<Result, Error>] {
         precondition(wms.map { $0.count == gms.count } ?? true && csfs.map { $0.count == gms.count } ?? true,
                      "one WM and one CSF map per GM map")
         var cache: [Grid: Swift.Result<PreparedRegions, Error>] = [:]
         let grids: [Swift.Result<Grid, Error>] = gms.map { path in Swift.Result { try NIfTIImage(path: path).grid } }
         for case .success(let grid) in grids where cache[grid] == nil {
             let example = gms[grids.firstIndex { (try? $0.get()) == grid }!]
-            cache[grid] = Swift.Result { try PreparedRegions(regions, grid: grid, mapPath: example) }
+            cache[grid] = Swift.Result { try PreparedRegions(regions, grid: grid, mapPath: example, parallelism: parallelism) }
         }
         let prepared = UnsafeSendableBox(cache)
-        return Parallel.map(chunks: gms.count) { n in
+        // One map per worker: each streams with its own read-ahead thread.
+        return parallelism.map(chunks: gms.count) { n in
             Swift.Result {
                 let grid = try grids[n].get()
-                return try run(gm: gms[n], wm: wms?[n], csf: csfs?[n], prepared: try prepared.value[grid]!.get())
+                return try measure(gm: gms[n], wm: wms?[n], csf: csfs?[n], prepared: try prepared.value[grid]!.get())
             }
         }
     }
@@ -257,14 +140,7 @@ extension GrayMatterVolume {
     public static func participant(of path: String) -> String {
         let name = URL(fileURLWithPath: path).lastPathComponent
         if let range = name.range(of: #"sub-[A-Za-z0-9]+"#, options: .regularExpression) { return String(name[range]) }
-        return stem(of: path)
-    }
-
-    /// File name without `.nii`, `.nii.gz`, `.hdr`, `.img`(`.gz`).
-    public static func stem(of path: String) -> String {
-        var name = URL(fileURLWithPath: path).lastPathComponent
-        for ext in [".gz", ".nii", ".hdr", ".img"] where name.hasSuffix(ext) { name = String(name.dropLast(ext.count)) }
-        return name
+        return imageStem(of: path)
     }
 
     /// One row per map: `participant_id`, total GM (and TIV when WM/CSF were given), then each region's

@@ -4,7 +4,7 @@ import NIfTI
 import Stats
 
 /// Everything `cohortex glm` needs to know.
-public struct GroupAnalysisOptions: Sendable {
+public struct GroupAnalysisOptions: Sendable, Equatable, Codable {
     public var participants: String
     public var formula: String
     public var contrasts: [String]
@@ -22,7 +22,6 @@ public struct GroupAnalysisOptions: Sendable {
     public var chunk: ChunkSelection?
     /// Combine the chunk files in this folder instead of permuting.
     public var fromChunks: String?
-    public var softwareVersion = CohortexVersion.string
     /// The command line, recorded in the sidecar.
     public var commandLine: [String] = []
 
@@ -79,24 +78,30 @@ public struct ContrastResult: Sendable {
 }
 
 /// What a run produced, for the command's summary.
-public struct GroupAnalysisSummary: Sendable {
+public struct GroupAnalysisSummary: StageOutcome {
     public let inputs: GroupInputs
     public let results: [ContrastResult]
     public let files: [String]
     /// Set when the run computed one chunk only.
     public let chunkFile: String?
+    public var timer = PhaseTimer()
 }
 
 /// The `glm` stage: participants.tsv + maps or a regional table → OLS per measure, parametric and
 /// permutation inference per contrast, BIDS-style outputs and a sidecar.
-public enum GroupAnalysis {
-    /// Runs the analysis; `warn` receives human-readable warnings as they arise.
-    public static func run(_ options: GroupAnalysisOptions, warn: (String) -> Void) throws -> GroupAnalysisSummary {
+public enum GroupAnalysis: Stage {
+    public typealias Request = GroupAnalysisOptions
+    public static let name = "glm"
+
+    /// Runs the analysis; warnings go to the context's diagnostics as they arise.
+    public static func run(_ options: GroupAnalysisOptions, context: StageContext) throws -> GroupAnalysisSummary {
+        let warn = context.warn
+        let parallelism = context.parallelism
         if options.tfce, case .table = options.data { throw GroupAnalysisError.tfceNeedsMaps }
         if options.chunk != nil, options.permutations == 0 { throw GroupAnalysisError.chunkNeedsPermutations }
         let formula = try ModelFormula(options.formula)
         let inputs = try GroupInputs.gather(participants: options.participants, formula: formula, references: options.references,
-                                            data: options.data, maskPath: options.mask)
+                                            data: options.data, maskPath: options.mask, parallelism: parallelism)
         inputs.warnings.forEach(warn)
         let model = try LinearModel(design: inputs.design)
         let contrasts = try options.contrasts.enumerated().map { try Contrast($1, design: inputs.design, index: $0) }
@@ -106,7 +111,7 @@ public enum GroupAnalysis {
             }
         }
         let plans = try contrasts.map { try ContrastPlan(model: model, contrast: $0) }
-        let fits = plans.map { ObservedFit(inputs.responses, plan: $0) }
+        let fits = plans.map { ObservedFit(inputs.responses, plan: $0, parallelism: parallelism) }
         if let first = fits.first { warnExcluded(first, inputs: inputs, warn: warn) }
         let settings = PermutationSettings(count: options.permutations, seed: options.seed, twoSided: options.twoSided)
         let fingerprint = self.fingerprint(inputs: inputs, contrasts: contrasts, options: options)
@@ -119,7 +124,7 @@ public enum GroupAnalysis {
         var steps: [Double?] = []
         if options.permutations > 0 {
             for fit in fits {
-                let engine = PermutationEngine(fit: fit, settings: settings)
+                let engine = PermutationEngine(fit: fit, settings: settings, parallelism: parallelism)
                 let obs = engine.observed()
                 let tfce = options.tfce ? inputs.mask.map { mask in TFCE(grid: mask.grid, voxels: fit.tested.map { mask.indices[$0] }) } : nil
                 engines.append(engine)
@@ -163,7 +168,7 @@ public enum GroupAnalysis {
             }
             results.append(ContrastResult(fit: fit, p: p, z: fit.zScores(), q: fit.qValues(p), g: fit.hedgesG(), permutation: outcome))
         }
-        let files = try GroupOutputs.write(results, inputs: inputs, options: options, fingerprint: fingerprint)
+        let files = try GroupOutputs.write(results, inputs: inputs, options: options, fingerprint: fingerprint, parallelism: parallelism)
         return GroupAnalysisSummary(inputs: inputs, results: results, files: files, chunkFile: nil)
     }
 

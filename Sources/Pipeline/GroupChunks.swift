@@ -3,7 +3,7 @@ import NIfTI
 import Stats
 
 /// Which part of a split permutation run this process computes: chunk `index` (1-based) of `count`.
-public struct ChunkSelection: Sendable, Equatable, CustomStringConvertible {
+public struct ChunkSelection: Sendable, Equatable, Codable, CustomStringConvertible {
     public let index: Int
     public let count: Int
 

@@ -7,7 +7,7 @@ import Glibc
 #endif
 
 /// Where the per-participant data of a group model come from.
-public enum GroupData: Sendable, Equatable {
+public enum GroupData: Sendable, Equatable, Codable {
     /// One 3D map per participant, found by a glob pattern; the participant is the file name's `sub-<label>`.
     case maps(pattern: String)
     /// A regional table: rows are participants (`participant_id`), every other column is a region or edge.
@@ -64,12 +64,13 @@ public struct GroupInputs: Sendable {
     /// Reads participants.tsv and the data, drops participants without data or with missing model
     /// values, and checks grids.
     public static func gather(participants path: String, formula: ModelFormula, references: [String: String],
-                              data: GroupData, maskPath: String?) throws -> GroupInputs {
+                              data: GroupData, maskPath: String?, parallelism: Parallelism) throws -> GroupInputs {
         let table = try TSVTable(contentsOf: path)
         let ids = try table.column("participant_id").map { $0.trimmingCharacters(in: .whitespaces) }
         switch data {
         case .maps(let pattern):
-            return try gatherMaps(table: table, ids: ids, formula: formula, references: references, pattern: pattern, maskPath: maskPath)
+            return try gatherMaps(table: table, ids: ids, formula: formula, references: references, pattern: pattern, maskPath: maskPath,
+                                  parallelism: parallelism)
         case .table(let regional):
             return try gatherTable(table: table, ids: ids, formula: formula, references: references, path: regional)
         }
@@ -85,7 +86,7 @@ public struct GroupInputs: Sendable {
     // MARK: - Maps
 
     static func gatherMaps(table: TSVTable, ids: [String], formula: ModelFormula, references: [String: String],
-                           pattern: String, maskPath: String?) throws -> GroupInputs {
+                           pattern: String, maskPath: String?, parallelism: Parallelism) throws -> GroupInputs {
         var isFolder: ObjCBool = false
         if FileManager.default.fileExists(atPath: pattern, isDirectory: &isFolder), isFolder.boolValue {
             throw GroupInputError.patternIsFolder(path: pattern)
@@ -133,7 +134,7 @@ public struct GroupInputs: Sendable {
             mask = VoxelMask(grid: reference.grid, indices: try maskImage.readMask().indices)
             maskSource = maskPath
         } else {
-            mask = try defaultMask(images)
+            mask = try defaultMask(images, parallelism: parallelism)
             maskSource = "voxels finite in every map and non-zero in at least one"
             guard !mask.isEmpty else { throw GroupInputError.emptyMask(path: reference.path) }
         }
@@ -146,7 +147,7 @@ public struct GroupInputs: Sendable {
             failures.withUnsafeMutableBufferPointer { failures in
             nonFiniteCounts.withUnsafeMutableBufferPointer { counts in
                 let out = UnsafeSendableBox((buffer, failures, counts))
-                Parallel.forEach(chunks: n) { i in
+                parallelism.forEach(chunks: n) { i in
                     let (buffer, failures, counts) = out.value
                     do {
                         let row = try images[i].readMasked(mask).values
@@ -197,11 +198,11 @@ public struct GroupInputs: Sendable {
 
     /// Voxels finite in every map and non-zero in at least one (maps read in parallel groups whose
     /// integer counts are summed, so memory stays at a few volumes).
-    static func defaultMask(_ images: [NIfTIImage]) throws -> VoxelMask {
+    static func defaultMask(_ images: [NIfTIImage], parallelism: Parallelism) throws -> VoxelMask {
         let grid = images[0].grid
         let voxels = grid.voxelCount
-        let groups = Parallel.ranges(count: images.count, chunkSize: max(1, (images.count + 7) / 8))
-        let counts = try Parallel.map(chunks: groups.count) { g -> Result<(finite: [Int32], nonzero: [Int32]), Error> in
+        let groups = Parallelism.ranges(count: images.count, chunkSize: max(1, (images.count + 7) / 8))
+        let counts = try parallelism.map(chunks: groups.count) { g -> Result<(finite: [Int32], nonzero: [Int32]), Error> in
             Result {
                 var finite = [Int32](repeating: 0, count: voxels), nonzero = [Int32](repeating: 0, count: voxels)
                 for i in groups[g] {

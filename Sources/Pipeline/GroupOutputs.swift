@@ -16,7 +16,8 @@ enum GroupOutputs {
         let intentName: String
     }
 
-    static func write(_ results: [ContrastResult], inputs: GroupInputs, options: GroupAnalysisOptions, fingerprint: UInt64) throws -> [String] {
+    static func write(_ results: [ContrastResult], inputs: GroupInputs, options: GroupAnalysisOptions, fingerprint: UInt64,
+                      parallelism: Parallelism) throws -> [String] {
         let folder = options.output
         var files: [String] = []
         var outputsByContrast: [[(String, String)]] = []
@@ -28,7 +29,7 @@ enum GroupOutputs {
                     let path = "\(folder)/\(prefix)_stat-\(map.kind).nii.gz"
                     named.append((map.kind, path))
                 }
-                try writeMaps(maps(result), paths: named.map(\.1), mask: mask, spaceCode: inputs.spaceCode)
+                try writeMaps(maps(result), paths: named.map(\.1), mask: mask, spaceCode: inputs.spaceCode, parallelism: parallelism)
             } else {
                 let path = "\(folder)/\(prefix)_stats.tsv"
                 try table(result, names: inputs.measureNames).write(to: path)
@@ -52,8 +53,8 @@ enum GroupOutputs {
         })
         try designTable.write(to: folder + "/design.tsv")
         files.append(folder + "/design.tsv")
-        let sidecar = GroupSidecar.json(results, inputs: inputs, options: options, outputs: outputsByContrast, fingerprint: fingerprint)
-        try AtomicFile.write(sidecar.rendered(pretty: true) + "\n", to: folder + "/glm.json")
+        let sidecar = GroupSidecar.provenance(results, inputs: inputs, options: options, outputs: outputsByContrast, fingerprint: fingerprint)
+        try AtomicFile.write(sidecar.rendered, to: folder + "/glm.json")
         files.append(folder + "/glm.json")
         return files
     }
@@ -89,11 +90,11 @@ enum GroupOutputs {
     }
 
     /// Writes maps in parallel (one per chunk), each scattered into the grid with its fill value.
-    static func writeMaps(_ maps: [MapOutput], paths: [String], mask: VoxelMask, spaceCode: Int32) throws {
+    static func writeMaps(_ maps: [MapOutput], paths: [String], mask: VoxelMask, spaceCode: Int32, parallelism: Parallelism) throws {
         var failures = [Error?](repeating: nil, count: maps.count)
         failures.withUnsafeMutableBufferPointer { failures in
             let out = UnsafeSendableBox(failures)
-            Parallel.forEach(chunks: maps.count) { i in
+            parallelism.forEach(chunks: maps.count) { i in
                 let map = maps[i]
                 do {
                     let volume = mask.scatter(map.values.map { Float($0) }, fill: map.fill)

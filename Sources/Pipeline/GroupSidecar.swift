@@ -4,8 +4,8 @@ import Stats
 
 /// The `glm.json` sidecar: every parameter a reader needs to reproduce or interpret the outputs.
 enum GroupSidecar {
-    static func json(_ results: [ContrastResult], inputs: GroupInputs, options: GroupAnalysisOptions,
-                     outputs: [[(String, String)]], fingerprint: UInt64) -> JSONValue {
+    static func provenance(_ results: [ContrastResult], inputs: GroupInputs, options: GroupAnalysisOptions,
+                     outputs: [[(String, String)]], fingerprint: UInt64) -> Provenance {
         let design = inputs.design
         let unit = inputs.mask == nil ? "regions" : "voxels"
         var input: [(String, JSONValue)] = [("participants", .string(options.participants))]
@@ -117,8 +117,8 @@ enum GroupSidecar {
         }
         inference.append(("fingerprint", .string(String(fingerprint, radix: 16))))
 
-        return .object([
-            ("software", .object([("name", .string("cohortex")), ("version", .string(options.softwareVersion))])),
+        var provenance = Provenance(stage: GroupAnalysis.name)
+        provenance.add([
             ("command", .array(options.commandLine.map { .string($0) })),
             ("input", .object(input)),
             ("model", model),
@@ -127,5 +127,6 @@ enum GroupSidecar {
             ("inference", .object(inference)),
             ("fill_values", .string("untested \(unit): statistics 0, p-values 1 (maps); n/a with a status column (tables)")),
         ])
+        return provenance
     }
 }

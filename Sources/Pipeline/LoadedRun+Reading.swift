@@ -20,7 +20,8 @@ extension LoadedRun {
     /// them as `storage` asks: shifted as read, or cleaned by `cleaning` on the fly (with the raw series
     /// of the extracted positions and every voxel's raw mean and SD). NaN/Inf voxels are zeroed and flagged.
     static func readSeries(_ image: NIfTIImage, mask: VoxelMask, bold: String, dummy: Int, frames: Int,
-                           cleaning: CleaningOperator, storage: Storage, smoothingFWHM: Double?) throws -> ReadSeries {
+                           cleaning: CleaningOperator, storage: Storage, smoothingFWHM: Double?,
+                           parallelism: Parallelism) throws -> ReadSeries {
         let v = mask.count
         let extracting: [Int]?
         if case .cleaned(let positions) = storage, !cleaning.isCentringOnly {
@@ -43,15 +44,14 @@ extension LoadedRun {
                 // stream in (a few at a time, on workers) and then gathered.
                 let grid = image.grid
                 let smoother = GaussianSmoother(fwhm: fwhm, affine: grid.affine)
-                let ring = SmoothingRing(smoother: smoother, grid: grid)
+                let ring = SmoothingRing(smoother: smoother, grid: grid, parallelism: parallelism)
                 var frame = 0
                 try image.forEachChunk { _, values in
                     try ring.append(values) { smoothed in gather(frame, smoothed.baseAddress!, 0..<v); frame += 1 }
                 }
                 try ring.drain { smoothed in gather(frame, smoothed.baseAddress!, 0..<v); frame += 1 }
-                let report = SmoothingStage.Report(smoother: smoother, frames: frame, nonFiniteReplaced: ring.replaced,
-                                                   oblique: grid.affine.isOblique)
-                smoothingNote = "\(bold): smoothed at \(fwhm) mm FWHM before cleaning" + (report.notes.isEmpty ? "" : " (" + report.notes.joined(separator: "; ") + ")")
+                let notes = smoother.notes(nonFiniteReplaced: ring.replaced, oblique: grid.affine.isOblique)
+                smoothingNote = "\(bold): smoothed at \(fwhm) mm FWHM before cleaning" + (notes.isEmpty ? "" : " (" + notes.joined(separator: "; ") + ")")
             } else {
                 try image.forEachMaskedPiece(mask) { frame, frameBase, positions in gather(frame, frameBase, positions) }
             }
@@ -83,7 +83,8 @@ extension LoadedRun {
                 let matrix = cleaning.matrix.map(Float.init)
                 cleaned = try [Float](unsafeUninitializedCapacity: rows * v) { y, count in
                     count = rows * v
-                    let cleaner = StreamingCleaner(operatorMatrix: matrix, rows: rows, frames: frames, voxels: v, output: y)
+                    let cleaner = StreamingCleaner(operatorMatrix: matrix, rows: rows, frames: frames, voxels: v, output: y,
+                                                   parallelism: parallelism)
                     try extracting.withUnsafeBufferPointer { columns in
                     try extracted.withUnsafeMutableBufferPointer { kept in
                     try rawSum.withUnsafeMutableBufferPointer { sum in

@@ -38,7 +38,7 @@ public struct LoadedRun: Sendable {
     /// Reads the run's in-mask voxels (streaming), its confounds and censoring, and builds the operator.
     /// `minimumKept`: fewest kept volumes accepted (10 for connectivity; measures with their own checks pass less).
     public static func load(_ run: FunctionalRun, mask: VoxelMask, maskPath: String, options: DenoisingOptions,
-                            minimumKept: Int = 10, storage: Storage = .shifted) throws -> LoadedRun {
+                            minimumKept: Int = 10, storage: Storage = .shifted, parallelism: Parallelism) throws -> LoadedRun {
         let image = try NIfTIImage(path: run.bold)
         guard image.header.dim.count >= 4, image.header.frames > 1 else {
             throw NIfTIError.invalidField(path: run.bold, field: "dim", value: "\(image.header.dim)", expected: "a 4D BOLD series")
@@ -67,7 +67,7 @@ public struct LoadedRun: Sendable {
         var nonSteady: [Int] = []
         var alsoCensored: [Int] = []
         if let sampleMask = options.censoring.sampleMask {
-            let keptByUser = Set(try RestingStateSignal.readSampleMask(sampleMask, frames: volumes))
+            let keptByUser = Set(try Censoring.readSampleMask(sampleMask, frames: volumes))
             alsoCensored = (dummy..<volumes).filter { !keptByUser.contains($0) }.map { $0 - dummy }
         }
         var fd: [Double]?, dvars: [Double]?
@@ -111,7 +111,7 @@ public struct LoadedRun: Sendable {
         }
 
         let series = try readSeries(image, mask: mask, bold: run.bold, dummy: dummy, frames: frames, cleaning: cleaning,
-                                    storage: storage, smoothingFWHM: options.smoothingFWHM)
+                                    storage: storage, smoothingFWHM: options.smoothingFWHM, parallelism: parallelism)
         if let note = series.smoothingNote { notes.append(note) }
         let nonFinite = series.nonFinite.filter { $0 }.count
         let qc = RunQC(bold: run.bold, volumes: volumes, dummyScans: dummy, keptVolumes: kept.count,

@@ -22,12 +22,14 @@ public enum RegionConnectivity {
         public var warnings: [String]
     }
 
-    public static func run(runs: [FunctionalRun], atlas atlasPath: String, labels labelPath: String?,
-                           kind: ConnectivityMatrix.Kind, estimator: ConnectivityMatrix.Estimator,
-                           options: DenoisingOptions) throws -> Result {
-        guard let first = runs.first else { throw NIfTIError.invalidField(path: atlasPath, field: "runs", value: "0", expected: "at least one --bold") }
+    /// Region signals of every run, their matrix of `kind`, averaged over runs in Fisher z.
+    public static func compute(runs: [FunctionalRun], atlas atlasPath: String, labels labelPath: String?,
+                               kind: ConnectivityMatrix.Kind, estimator: ConnectivityMatrix.Estimator,
+                               options: DenoisingOptions, parallelism: Parallelism) throws -> Result {
+        guard let first = runs.first else { throw RequestError.missingInput(what: "BOLD series") }
         let grid = try NIfTIImage(path: first.bold).grid
-        let prepared = try GrayMatterVolume.PreparedRegions(.atlas(path: atlasPath, labels: labelPath), grid: grid, mapPath: first.bold)
+        let prepared = try PreparedRegions(.atlas(path: atlasPath, labels: labelPath), grid: grid, mapPath: first.bold,
+                                           parallelism: parallelism)
         let onGrid = prepared.labels!
         let mask = VoxelMask(grid: grid, indices: onGrid.indices.filter { onGrid[$0] != 0 })
         var members: [Int: [Int]] = [:]
@@ -40,14 +42,12 @@ public enum RegionConnectivity {
                             + vanished.map { "\($0.label) (\($0.name))" }.joined(separator: ", "))
         }
         let r = regions.count
-        guard r >= 2 else {
-            throw NIfTIError.invalidField(path: atlasPath, field: "labels", value: "\(r) region(s) on the BOLD grid", expected: "at least two regions")
-        }
-        var zSum = [Double](repeating: 0, count: r * r)
+        guard r >= 2 else { throw RegionError.tooFewRegions(path: atlasPath, regions: r) }
+        var accumulator = FisherZAccumulator(maps: 1, count: r * r)
         var qcs: [RunQC] = []
         var lastSeries: [[Double]] = []
         for run in runs {
-            let loaded = try LoadedRun.load(run, mask: mask, maskPath: atlasPath, options: options)
+            let loaded = try LoadedRun.load(run, mask: mask, maskPath: atlasPath, options: options, parallelism: parallelism)
             var qc = loaded.qc
             var series: [[Double]] = []
             for region in regions {
@@ -62,14 +62,14 @@ public enum RegionConnectivity {
                 warnings.append("\(run.bold): \(constant.count) region(s) have zero variance after cleaning: " + constant.map { regions[$0.offset].name }.joined(separator: ", "))
             }
             let matrix = try ConnectivityMatrix.compute(series, kind: kind, estimator: estimator)
-            for i in 0..<(r * r) { zSum[i] += atanh(max(-Double(SeedMap.maximumR), min(Double(SeedMap.maximumR), matrix[i]))) }
+            accumulator.add(matrix.map(FisherZ.z))
             warnings += qc.notes
             if qc.nonFiniteVoxels > 0 { warnings.append("\(run.bold): \(qc.nonFiniteVoxels) labelled voxel(s) hold NaN/Inf; left out of their region's mean") }
             qc.seedVoxels = nil
             qcs.append(qc)
             lastSeries = series
         }
-        var z = zSum.map { $0 / Double(runs.count) }
+        var z = accumulator.mean(0, empty: .nan)
         var matrix = z.map { tanh($0) }
         for i in 0..<r {
             z[i * r + i] = .nan

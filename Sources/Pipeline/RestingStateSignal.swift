@@ -45,18 +45,19 @@ public struct RestingStateSignal: Sendable {
 
     /// Reads `bold` within `mask` with the simple defaults (linear detrend, optional sample mask).
     public static func load(bold: String, mask maskPath: String, repetitionTime: Double? = nil,
-                            sampleMask: String? = nil, minimumFrames: Int, purpose: String) throws -> RestingStateSignal {
+                            sampleMask: String? = nil, minimumFrames: Int, purpose: String,
+                            parallelism: Parallelism) throws -> RestingStateSignal {
         try load(run: FunctionalRun(bold: bold), mask: maskPath,
                  options: DenoisingOptions(censoring: Censoring(sampleMask: sampleMask),
                                            cleaning: CleaningParameters(repetitionTime: repetitionTime)),
-                 minimumFrames: minimumFrames, purpose: purpose)
+                 minimumFrames: minimumFrames, purpose: purpose, parallelism: parallelism)
     }
 
     /// Reads `run` within `mask` and cleans it as `seed-map` does (`signal.clean` semantics: confounds,
     /// censoring, detrend, optional filter), keeping the cleaned kept volumes as a volumes × voxels
     /// matrix. Voxels holding NaN/Inf are zeroed and reported in the sidecar's `Cleaning`.
     public static func load(run: FunctionalRun, mask maskPath: String, options: DenoisingOptions,
-                            minimumFrames: Int, purpose: String) throws -> RestingStateSignal {
+                            minimumFrames: Int, purpose: String, parallelism: Parallelism) throws -> RestingStateSignal {
         let image = try NIfTIImage(path: run.bold)
         let maskImage = try NIfTIImage(path: maskPath)
         try maskImage.requireGrid(image.grid, referencePath: run.bold)
@@ -70,29 +71,22 @@ public struct RestingStateSignal: Sendable {
             throw SpatialError.missingRepetitionTime(path: run.bold)
         }
         let loaded = try LoadedRun.load(run, mask: mask, maskPath: maskPath, options: options, minimumKept: 2,
-                                        storage: .cleaned(extracting: []))
+                                        storage: .cleaned(extracting: []), parallelism: parallelism)
         let kept = loaded.cleaning.outputFrames
         guard kept.count >= minimumFrames else {
             throw SpatialError.tooFewVolumes(path: options.censoring.sampleMask ?? run.bold,
                                              detail: "\(kept.count) of \(loaded.frames) volumes kept after censoring; \(purpose) needs at least \(minimumFrames)")
         }
-        let cleaned = clean(loaded)
+        let cleaned = clean(loaded, parallelism: parallelism)
         let keptSet = Set(kept)
         let qc = loaded.qc
-        let cleaning: JSONValue = .object([
-            ("Method", .string("nilearn signal.clean semantics (see seed-map); no standardisation")),
-            ("Detrend", .bool(options.cleaning.detrend)),
-            ("HighPassHz", .number(options.cleaning.highPass)),
-            ("LowPassHz", .number(options.cleaning.lowPass)),
-            ("ConfoundsFile", run.confounds.map { .string($0) } ?? .null),
+        let cleaning: JSONValue = .object([("Method", .string("nilearn signal.clean semantics (see seed-map); no standardisation"))]
+            + options.provenance(confounds: run.confounds.map { [$0] } ?? []) + [
             ("ConfoundColumns", .array(qc.confoundColumns.map { .string($0) })),
             ("ConfoundRank", .int(qc.confoundRank)),
-            ("DummyScans", .int(qc.dummyScans)),
             ("CensoredVolumes", .ints((0..<loaded.frames).filter { !keptSet.contains($0) }.map { $0 + qc.dummyScans })),
-            ("SampleMask", options.censoring.sampleMask.map { .string($0) } ?? .null),
-            ("FDThreshold", .number(options.censoring.fdThreshold)),
             ("MeanFramewiseDisplacement", .number(qc.meanFD)),
-            ("NonFiniteVoxelsZeroed", .int(qc.nonFiniteVoxels)),
+            ("NonFiniteVoxelsExcluded", .int(qc.nonFiniteVoxels)),
         ])
         let series = MaskedSeries(mask: mask, frames: kept.count, values: cleaned, repetitionTime: qc.repetitionTime)
         var signal = RestingStateSignal(series: series, repetitionTime: qc.repetitionTime!, acquiredFrames: loaded.frames,
@@ -106,7 +100,7 @@ public struct RestingStateSignal: Sendable {
 
     /// C · X for every voxel: folded in while reading (`LoadedRun.Storage.cleaned`), or else one SGEMM over
     /// fixed column blocks, adding back each voxel's shift when C does not remove constants.
-    static func clean(_ run: LoadedRun) -> [Float] {
+    static func clean(_ run: LoadedRun, parallelism: Parallelism) -> [Float] {
         if let cleaned = run.cleaned { return cleaned }
         let (matrix, constant) = run.operatorFloat32
         let rows = run.cleaning.rows, v = run.mask.count
@@ -115,7 +109,7 @@ public struct RestingStateSignal: Sendable {
             run.shifted.withUnsafeBufferPointer { x in
                 out.withUnsafeMutableBufferPointer { y in
                     BLAS.multiply(m: rows, n: v, k: run.frames, a: c.baseAddress!, lda: run.frames,
-                                  b: x.baseAddress!, ldb: v, c: y.baseAddress!, ldc: v)
+                                  b: x.baseAddress!, ldb: v, c: y.baseAddress!, ldc: v, parallelism: parallelism)
                 }
             }
         }
@@ -123,30 +117,5 @@ public struct RestingStateSignal: Sendable {
             for t in 0..<rows { for p in 0..<v { out[t * v + p] += constant[t] * run.shift[p] } }
         }
         return out
-    }
-
-    /// A sample mask file: one number per volume, 1 = keep and 0 = censor (whitespace, comma or
-    /// newline separated; `#` starts a comment). Returns the kept indices.
-    static func readSampleMask(_ path: String, frames: Int) throws -> [Int] {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw SpatialError.badSampleMask(path: path, reason: "cannot read the file")
-        }
-        let tokens = text.split(separator: "\n").flatMap { line in
-            line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first.map {
-                $0.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "," || $0 == "\r" })
-            } ?? []
-        }
-        guard tokens.count == frames else {
-            throw SpatialError.badSampleMask(path: path, reason: "\(tokens.count) values for \(frames) volumes")
-        }
-        var kept: [Int] = []
-        for (t, token) in tokens.enumerated() {
-            switch token {
-            case "1", "1.0", "true": kept.append(t)
-            case "0", "0.0", "false": break
-            default: throw SpatialError.badSampleMask(path: path, reason: "value \"\(token)\" for volume \(t) is not 1 (keep) or 0 (censor)")
-            }
-        }
-        return kept
     }
 }

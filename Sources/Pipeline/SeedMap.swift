@@ -6,9 +6,6 @@ import NIfTI
 /// in-seed voxels, then cleaned, as nilearn's `NiftiSpheresMasker`) and every cleaned in-mask voxel,
 /// and Fisher z = atanh(r). Several runs are averaged in z.
 public enum SeedMap {
-    /// |r| is capped below 1 so z stays finite (a one-voxel seed correlates perfectly with itself).
-    public static let maximumR: Float = 1 - 1e-7
-
     /// One seed's maps.
     public struct SeedResult: Sendable {
         public var seed: Seed
@@ -34,16 +31,16 @@ public enum SeedMap {
         public var r: [Float] { seeds[0].r }
     }
 
-    /// Runs every run, correlating all seeds in the same pass, and averages each z map over the runs
-    /// where a voxel is valid.
-    public static func run(runs: [FunctionalRun], maskPath: String, seeds: [Seed], options: DenoisingOptions) throws -> Result {
+    /// Correlates every seed with every in-mask voxel in each run (all seeds in the same pass) and
+    /// averages each z map over the runs where a voxel is valid.
+    public static func compute(runs: [FunctionalRun], maskPath: String, seeds: [Seed], options: DenoisingOptions,
+                               parallelism: Parallelism) throws -> Result {
         precondition(!seeds.isEmpty, "at least one seed")
         var timer = PhaseTimer()
         let mask = try timer.measure("mask") { try NIfTIImage(path: maskPath).readMask() }
-        guard !mask.isEmpty else { throw NIfTIError.invalidField(path: maskPath, field: "voxels", value: "0", expected: "a non-empty brain mask") }
-        let seedPositions = try timer.measure("seeds") { try seeds.map { try $0.positions(in: mask) } }
-        var zSum = [[Double]](repeating: [Double](repeating: 0, count: mask.count), count: seeds.count)
-        var valid = [Int](repeating: 0, count: mask.count)
+        guard !mask.isEmpty else { throw SpatialError.emptyMask(path: maskPath) }
+        let seedPositions = try timer.measure("seeds") { try seeds.map { try $0.positions(in: mask, parallelism: parallelism) } }
+        var accumulator = FisherZAccumulator(maps: seeds.count, count: mask.count)
         var seedVoxels = [[Int]](repeating: [], count: seeds.count)
         var qcs: [RunQC] = []
         var warnings: [String] = []
@@ -51,13 +48,12 @@ public enum SeedMap {
             // Cleaned while reading; the seed voxels' raw series are kept for nilearn's mean-then-clean order.
             let loaded = try timer.measure("read+clean") {
                 try LoadedRun.load(run, mask: mask, maskPath: maskPath, options: options,
-                                   storage: .cleaned(extracting: seedPositions.flatMap { $0 }))
+                                   storage: .cleaned(extracting: seedPositions.flatMap { $0 }), parallelism: parallelism)
             }
-            let (maps, used, qc) = try timer.measure("correlate") { try correlate(loaded, seedPositions: seedPositions, seedNames: seeds.map(\.name)) }
-            for p in 0..<mask.count where !maps[0][p].isNaN {
-                for s in 0..<seeds.count { zSum[s][p] += Double(maps[s][p]) }
-                valid[p] += 1
+            let (maps, used, qc) = try timer.measure("correlate") {
+                try correlate(loaded, seedPositions: seedPositions, seedNames: seeds.map(\.name), parallelism: parallelism)
             }
+            accumulator.add(maps) { !maps[0][$0].isNaN }
             for s in 0..<seeds.count { seedVoxels[s].append(used[s]) }
             warnings += qc.notes
             if qc.nonFiniteVoxels > 0 { warnings.append("\(run.bold): \(qc.nonFiniteVoxels) in-mask voxel(s) hold NaN/Inf; excluded") }
@@ -65,19 +61,15 @@ public enum SeedMap {
             qcs.append(qc)
         }
         let results = seeds.indices.map { s -> SeedResult in
-            let z = (0..<mask.count).map { valid[$0] > 0 ? Float(zSum[s][$0] / Double(valid[$0])) : 0 }
+            let z = accumulator.mean(s, empty: 0).map(Float.init)
             return SeedResult(seed: seeds[s], z: z, r: z.map { tanh($0) }, seedVoxels: seedVoxels[s])
         }
-        return Result(mask: mask, seeds: results, qc: qcs, excluded: valid.filter { $0 == 0 }.count, warnings: warnings, timer: timer)
-    }
-
-    /// Single-seed convenience.
-    public static func run(runs: [FunctionalRun], maskPath: String, seed: Seed, options: DenoisingOptions) throws -> Result {
-        try run(runs: runs, maskPath: maskPath, seeds: [seed], options: options)
+        return Result(mask: mask, seeds: results, qc: qcs, excluded: accumulator.neverValid, warnings: warnings, timer: timer)
     }
 
     /// z maps for one loaded run (NaN where the voxel is excluded), the seed voxels used, and QC.
-    static func correlate(_ run: LoadedRun, seedPositions: [[Int]], seedNames: [String]) throws -> ([[Float]], [Int], RunQC) {
+    static func correlate(_ run: LoadedRun, seedPositions: [[Int]], seedNames: [String],
+                          parallelism: Parallelism) throws -> ([[Float]], [Int], RunQC) {
         var qc = run.qc
         var cleanedSeeds: [[Float]] = []
         var used: [Int] = []
@@ -95,12 +87,12 @@ public enum SeedMap {
             // Nothing to clean (already-denoised data): bandwidth-bound passes, no matrix product.
             out = run.shifted.withUnsafeBufferPointer { data in
                 SeedCorrelation.correlateStandardized(data: data, frames: run.frames, voxels: run.mask.count,
-                                                      shift: run.shift, seed: cleanedSeeds[0])
+                                                      shift: run.shift, seed: cleanedSeeds[0], parallelism: parallelism)
             }
             for seed in cleanedSeeds.dropFirst() {
                 out.r += run.shifted.withUnsafeBufferPointer { data in
                     SeedCorrelation.correlateStandardized(data: data, frames: run.frames, voxels: run.mask.count,
-                                                          shift: run.shift, seed: seed).r
+                                                          shift: run.shift, seed: seed, parallelism: parallelism).r
                 }
             }
         } else {
@@ -109,7 +101,8 @@ public enum SeedMap {
                 preconditionFailure("seed maps need runs loaded with .cleaned storage")
             }
             let (r, sumSquares) = cleaned.withUnsafeBufferPointer { y in
-                SeedCorrelation.correlateCleaned(cleaned: y, rows: run.cleaning.rows, voxels: run.mask.count, seeds: cleanedSeeds)
+                SeedCorrelation.correlateCleaned(cleaned: y, rows: run.cleaning.rows, voxels: run.mask.count, seeds: cleanedSeeds,
+                                                parallelism: parallelism)
             }
             out = SeedCorrelation.Output(r: r, cleanedSumSquares: sumSquares, rawMean: rawMean, rawSD: rawSD)
         }
@@ -120,7 +113,7 @@ public enum SeedMap {
                 zeroVariance += 1
                 continue
             }
-            for s in 0..<cleanedSeeds.count { maps[s][p] = atanh(min(maximumR, max(-maximumR, out.r[s][p]))) }
+            for s in 0..<cleanedSeeds.count { maps[s][p] = FisherZ.z(out.r[s][p]) }
         }
         qc.zeroVarianceVoxels = zeroVariance
         let tsnr = (0..<run.mask.count).compactMap { p -> Double? in
@@ -128,25 +121,5 @@ public enum SeedMap {
         }.sorted()
         qc.medianTSNR = tsnr.isEmpty ? nil : (tsnr[(tsnr.count - 1) / 2] + tsnr[tsnr.count / 2]) / 2
         return (maps, used, qc)
-    }
-
-    /// Writes one seed's z map (and r map) as float32 NIfTI on the BOLD grid, plus a JSON sidecar.
-    public static func write(_ result: Result, seed index: Int = 0, zPath: String, rPath: String?, sidecar: JSONValue) throws {
-        let dof = Double((result.qc.map(\.keptVolumes).min() ?? 3) - 3)
-        let maps = result.seeds[index]
-        try NIfTIWriter.write(result.mask.scatter(maps.z), to: zPath, intent: .zScore, intentName: "FisherZ",
-                              description: "cohortex seed-map \(maps.seed.name) Fisher z")
-        if let rPath {
-            try NIfTIWriter.write(result.mask.scatter(maps.r), to: rPath, intent: .correlation(degreesOfFreedom: dof),
-                                  intentName: "PearsonR", description: "cohortex seed-map \(maps.seed.name) Pearson r")
-        }
-        try AtomicFile.write(sidecar.rendered(pretty: true) + "\n", to: sidecarPath(for: zPath))
-    }
-
-    /// `Z.nii.gz` → `Z.json`.
-    public static func sidecarPath(for path: String) -> String {
-        var base = path
-        for ext in [".gz", ".nii"] where base.hasSuffix(ext) { base = String(base.dropLast(ext.count)) }
-        return base + ".json"
     }
 }

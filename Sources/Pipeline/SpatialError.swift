@@ -9,8 +9,8 @@ public enum SpatialError: Error, Equatable, Sendable, CustomStringConvertible, L
     case missingRepetitionTime(path: String)
     case tooFewVolumes(path: String, detail: String)
     case badBand(detail: String)
-    case badSampleMask(path: String, reason: String)
     case badNeighbourhood(value: Int)
+    case filterWithBand
 
     public var description: String {
         switch self {
@@ -26,25 +26,12 @@ public enum SpatialError: Error, Equatable, Sendable, CustomStringConvertible, L
             return "\(p): \(detail)"
         case .badBand(let detail):
             return "--band: \(detail)"
-        case .badSampleMask(let p, let reason):
-            return "\(p): invalid sample mask: \(reason)"
+        case .filterWithBand:
+            return "ALFF is computed on the unfiltered cleaned signal: its band selects the frequencies, so no high-pass or low-pass filter applies"
         case .badNeighbourhood(let v):
             return "--neighbourhood must be 7, 19 or 27, got \(v)"
         }
     }
 
     public var errorDescription: String? { description }
-}
-
-/// `out.nii.gz` → `out.json`: the BIDS-style sidecar next to an output image.
-public func sidecarPath(for imagePath: String) -> String {
-    for suffix in [".nii.gz", ".nii", ".img.gz", ".img"] where imagePath.hasSuffix(suffix) {
-        return String(imagePath.dropLast(suffix.count)) + ".json"
-    }
-    return imagePath + ".json"
-}
-
-/// Writes `object` as a pretty JSON sidecar next to `imagePath`, atomically.
-public func writeSidecar(_ object: JSONValue, for imagePath: String) throws {
-    try AtomicFile.write(object.rendered(pretty: true) + "\n", to: sidecarPath(for: imagePath))
 }

@@ -32,7 +32,7 @@ public struct ObservedFit: Sendable {
     static let block = 256
 
     /// Fits `plan` to every measure of `y`.
-    public init(_ y: Responses, plan: ContrastPlan) {
+    public init(_ y: Responses, plan: ContrastPlan, parallelism: Parallelism) {
         precondition(y.participants == plan.n, "one response row per design row")
         let n = plan.n, v = y.measures
         let estimate = UnsafeMutableBufferPointer<Double>.allocate(capacity: v)
@@ -41,11 +41,11 @@ public struct ObservedFit: Sendable {
         let status = UnsafeMutableBufferPointer<MeasureStatus>.allocate(capacity: v)
         let full = UnsafeMutableBufferPointer<Float>.allocate(capacity: n * v)
         defer { for b in [estimate, standardError, statistic] { b.deallocate() }; status.deallocate(); full.deallocate() }
-        let blocks = Parallel.ranges(count: v, chunkSize: Self.block)
+        let blocks = Parallelism.ranges(count: v, chunkSize: Self.block)
         let out = UnsafeSendableBox((estimate, standardError, statistic, status, full))
         plan.basis.withUnsafeBufferPointer { basis in
             let basis = UnsafeSendableBox(basis.baseAddress!)
-            Parallel.forEach(chunks: blocks.count) { b in
+            parallelism.forEach(chunks: blocks.count) { b in
                 let (est, se, stat, st, res) = out.value
                 Self.fitBlock(y, plan: plan, basis: basis.value, range: blocks[b],
                               estimate: est.baseAddress!, standardError: se.baseAddress!, statistic: stat.baseAddress!,

@@ -22,7 +22,7 @@ extension PermutationEngine {
         var enhanced = [Float](repeating: 0, count: Self.tfceGroup * m)
         // One workspace per lane, each a few volumes in size. Every map's TFCE is computed alone, so
         // the lane count (set by the threads available) cannot change any result.
-        let lanes = max(1, min(Parallel.threadCount, Self.tfceGroup))
+        let lanes = max(1, min(parallelism.threads, Self.tfceGroup))
         let workspaces = (0..<lanes).map { _ in TFCE.Workspace(for: tfce) }
         for start in Swift.stride(from: permutations.lowerBound, to: permutations.upperBound, by: Self.tfceGroup) {
             let group = start..<min(permutations.upperBound, start + Self.tfceGroup)
@@ -40,7 +40,7 @@ extension PermutationEngine {
                                                 tfceMaxima.baseAddress!, counts.baseAddress!, tfceCounts.baseAddress!,
                                                 target.baseAddress!, tfceTarget.baseAddress!, workspaces))
                 // 1. Statistic maps of the group, block by block.
-                Parallel.forEach(chunks: blockCount) { b in
+                parallelism.forEach(chunks: blockCount) { b in
                     let (a, maps, _, _, _, _, _, _, _, _) = shared.value
                     let scratch = makeScratch()
                     let first = measureRange(blocks: b..<(b + 1)).lowerBound
@@ -52,7 +52,7 @@ extension PermutationEngine {
                     }
                 }
                 // 2. TFCE of each map, and both maxima.
-                Parallel.forEach(chunks: lanes) { lane in
+                parallelism.forEach(chunks: lanes) { lane in
                     let (_, maps, enhanced, maxima, tfceMaxima, _, _, _, _, workspaces) = shared.value
                     for k in Swift.stride(from: lane, to: group.count, by: lanes) {
                         let map = maps + k * m, out = enhanced + k * m
@@ -70,7 +70,7 @@ extension PermutationEngine {
                     }
                 }
                 // 3. Exceedance counts, block by block.
-                Parallel.forEach(chunks: blockCount) { b in
+                parallelism.forEach(chunks: blockCount) { b in
                     let (_, maps, enhanced, _, _, counts, tfceCounts, target, tfceTarget, _) = shared.value
                     let range = measureRange(blocks: b..<(b + 1))
                     for k in 0..<group.count {

@@ -31,6 +31,8 @@ public struct PermutationEngine: Sendable {
     public static let batchSize = 32
 
     public let settings: PermutationSettings
+    /// Threads for the permutation blocks (results do not depend on it).
+    public let parallelism: Parallelism
     public let kind: Contrast.Kind
     public let scheme: ResamplingScheme
     let n: Int
@@ -45,9 +47,10 @@ public struct PermutationEngine: Sendable {
     /// Tested measures.
     public let measures: Int
 
-    public init(fit: ObservedFit, settings: PermutationSettings) {
+    public init(fit: ObservedFit, settings: PermutationSettings, parallelism: Parallelism) {
         let plan = fit.plan
         self.settings = settings
+        self.parallelism = parallelism
         kind = plan.contrast.kind
         scheme = plan.scheme
         n = plan.n
@@ -131,7 +134,8 @@ public struct PermutationEngine: Sendable {
         guard width > 0 else { return }
         residuals.withUnsafeBufferPointer { e in
             BLAS.multiply(m: batch * p, n: width, k: n, a: rows, lda: n,
-                          b: e.baseAddress! + range.lowerBound, ldb: measures, c: scratch.products, ldc: width)
+                          b: e.baseAddress! + range.lowerBound, ldb: measures, c: scratch.products, ldc: width,
+                          parallelism: .serial)  // one block of a parallel loop
         }
         let invDF = 1 / Float(degreesOfFreedom)
         let invRank = 1 / Float(rank)
@@ -196,7 +200,7 @@ public struct PermutationEngine: Sendable {
             let box = UnsafeSendableBox(o.baseAddress!)
             rows.withUnsafeBufferPointer { a in
                 let a = UnsafeSendableBox(a.baseAddress!)
-                Parallel.forEach(chunks: blockCount) { b in
+                parallelism.forEach(chunks: blockCount) { b in
                     let scratch = makeScratch()
                     let start = measureRange(blocks: b..<(b + 1)).lowerBound
                     statistics(block: b, rows: a.value, batch: 1, scratch: scratch, out: box.value + start, stride: 0)
@@ -237,7 +241,7 @@ public struct PermutationEngine: Sendable {
             exceedances.withUnsafeMutableBufferPointer { counts in
             target.withUnsafeBufferPointer { target in
                 let shared = UnsafeSendableBox((a.baseAddress!, maxima.baseAddress!, counts.baseAddress!, target.baseAddress!))
-                Parallel.forEach(chunks: blocks.count) { bi in
+                parallelism.forEach(chunks: blocks.count) { bi in
                     let (a, maxima, counts, target) = shared.value
                     let block = blocks.lowerBound + bi
                     let range = self.measureRange(blocks: block..<(block + 1))

@@ -13,13 +13,9 @@ struct RestingStateInputOptions: ParsableArguments {
 
     @OptionGroup var cleaning: CleaningOptions
 
-    /// Reads and cleans the signal; prints the cleaning warnings.
-    func load(minimumFrames: Int, purpose: String) throws -> RestingStateSignal {
-        let runs = try cleaning.runs(bold: [bold])
-        let signal = try RestingStateSignal.load(run: runs[0], mask: mask, options: try cleaning.options(),
-                                                 minimumFrames: minimumFrames, purpose: purpose)
-        signal.warnings.forEach { warn($0) }
-        return signal
+    /// The run and its confounds table.
+    var run: FunctionalRun {
+        get throws { try cleaning.runs(bold: [bold])[0] }
     }
 }
 
@@ -37,8 +33,8 @@ struct ALFFCommand: ParsableCommand {
 
     @OptionGroup var input: RestingStateInputOptions
 
-    @Option(help: "Frequency band LOW,HIGH in Hz.")
-    var band: String = "0.01,0.08"
+    @Option(help: ArgumentHelp("Frequency band LOW,HIGH in Hz (0 ≤ LOW < HIGH).", valueName: "low,high"))
+    var band = FrequencyBand(low: 0.01, high: 0.08)
 
     @Option(name: .customLong("out-alff"), help: "ALFF map (float32 NIfTI; a JSON sidecar is written beside it).")
     var outALFF: String
@@ -60,32 +56,27 @@ struct ALFFCommand: ParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    /// `--band` as (low, high).
-    var bandEdges: (Double, Double)? {
-        let parts = band.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
-        guard parts.count == 2, let lo = parts[0], let hi = parts[1], lo >= 0, hi > lo, hi.isFinite else { return nil }
-        return (lo, hi)
-    }
-
-    func validate() throws {
-        if bandEdges == nil { throw ValidationError("--band must be LOW,HIGH in Hz with 0 ≤ LOW < HIGH, got \(band)") }
-        if input.cleaning.highPass != nil || input.cleaning.lowPass != nil {
-            throw ValidationError("ALFF is computed on the unfiltered cleaned signal: use --band, not --high-pass/--low-pass")
+    /// The stage request the flags describe.
+    var request: ALFFStage.Request {
+        get throws {
+            let outputs = ALFFStage.Outputs(alff: outALFF, falff: outFALFF, meanNormalisedALFF: outMALFF, zScoredALFF: outZALFF,
+                                            meanNormalisedFALFF: outMFALFF, zScoredFALFF: outZFALFF)
+            return ALFFStage.Request(run: try input.run, mask: input.mask, denoising: input.cleaning.options,
+                                     low: band.low, high: band.high, outputs: outputs)
         }
     }
 
+    func validate() throws {
+        if input.cleaning.highPass != nil || input.cleaning.lowPass != nil {
+            throw ValidationError("ALFF is computed on the unfiltered cleaned signal: use --band, not --high-pass/--low-pass")
+        }
+        _ = try validated(try request) { try $0.validate() }
+    }
+
     func run() throws {
-        global.apply()
         try reportingErrors {
-            let (low, high) = bandEdges!
-            var timer = PhaseTimer()
-            let signal = try timer.measure("read") { try input.load(minimumFrames: 3, purpose: "ALFF") }
-            let outputs = ALFFStage.Outputs(alff: outALFF, falff: outFALFF, meanNormalisedALFF: outMALFF, zScoredALFF: outZALFF,
-                                            meanNormalisedFALFF: outMFALFF, zScoredFALFF: outZFALFF)
-            let result = try ALFFStage.run(signal: signal, bold: input.bold, low: low, high: high, outputs: outputs)
-            result.notes.forEach(note)
-            timer.append(result.timer)
-            reportTiming(timer)
+            let outcome = try ALFFStage.run(try request, context: global.context)
+            reportTiming(outcome.timer)
         }
     }
 }

@@ -8,8 +8,9 @@ struct CleaningOptions: ParsableArguments {
     @Option(name: .customLong("confounds"), help: "fMRIPrep *_desc-confounds_timeseries.tsv, one per --bold, in the same order.")
     var confounds: [String] = []
 
-    @Option(help: "Confounds to regress: 6P, 24P, 36P, acompcor, columns:NAME,… or regex:PATTERN.")
-    var strategy: String = "24P"
+    @Option(help: "Confounds to regress: 6P, 24P, 36P, acompcor, columns:NAME,… or regex:PATTERN.",
+            transform: parsing(ConfoundStrategy.init(parsing:)))
+    var strategy: ConfoundStrategy = .twentyFourP
 
     @Option(help: "Censor volumes with framewise displacement above this (mm).")
     var fdThreshold: Double?
@@ -42,6 +43,10 @@ struct CleaningOptions: ParsableArguments {
     var smoothingFwhm: Double?
 
     func validate() throws {
+        for (value, flag) in [(fdThreshold, "--fd-threshold"), (dvarsThreshold, "--dvars-threshold"), (highPass, "--high-pass"),
+                              (lowPass, "--low-pass"), (tr, "--tr"), (smoothingFwhm, "--smoothing-fwhm")] {
+            try requireFinite(value, flag)
+        }
         if let h = highPass, h <= 0 { throw ValidationError("--high-pass must be positive, got \(h)") }
         if let l = lowPass, l <= 0 { throw ValidationError("--low-pass must be positive, got \(l)") }
         if let h = highPass, let l = lowPass, h >= l { throw ValidationError("--high-pass (\(h)) must be below --low-pass (\(l))") }
@@ -49,10 +54,11 @@ struct CleaningOptions: ParsableArguments {
         if minSegment < 1 { throw ValidationError("--min-segment must be at least 1") }
         if dummyScans < 0 { throw ValidationError("--dummy-scans cannot be negative") }
         if let f = fdThreshold, f <= 0 { throw ValidationError("--fd-threshold must be positive") }
+        if let d = dvarsThreshold, d <= 0 { throw ValidationError("--dvars-threshold must be positive") }
         if let f = smoothingFwhm, !(f >= 0 && f.isFinite) { throw ValidationError("--smoothing-fwhm must be a non-negative number of mm, got \(f)") }
     }
 
-    /// Pairs BOLD runs with their confounds tables.
+    /// Pairs BOLD runs with their confounds tables (one table per run, in order, or none).
     func runs(bold: [String]) throws -> [FunctionalRun] {
         guard confounds.isEmpty || confounds.count == bold.count else {
             throw ValidationError("give one --confounds per --bold (\(bold.count) runs, \(confounds.count) tables)")
@@ -60,32 +66,13 @@ struct CleaningOptions: ParsableArguments {
         return bold.enumerated().map { FunctionalRun(bold: $1, confounds: confounds.isEmpty ? nil : confounds[$0]) }
     }
 
-    func options() throws -> DenoisingOptions {
+    /// The denoising the flags describe.
+    var options: DenoisingOptions {
         DenoisingOptions(
-            strategy: try ConfoundStrategy(parsing: strategy),
+            strategy: strategy,
             censoring: Censoring(dummyScans: dummyScans, fdThreshold: fdThreshold, dvarsThreshold: dvarsThreshold,
                                  minSegment: minSegment, sampleMask: sampleMask),
             cleaning: CleaningParameters(repetitionTime: tr, detrend: !noDetrend, highPass: highPass, lowPass: lowPass),
             smoothingFWHM: smoothingFwhm)
-    }
-
-    /// The parameters as recorded in sidecars.
-    func json(_ options: DenoisingOptions) -> [(String, JSONValue)] {
-        [
-            ("ConfoundStrategy", confounds.isEmpty ? .null : .string(options.strategy.description)),
-            ("ConfoundsFiles", .array(confounds.map { .string($0) })),
-            ("Detrend", .bool(options.cleaning.detrend)),
-            ("HighPassHz", .number(options.cleaning.highPass)),
-            ("LowPassHz", .number(options.cleaning.lowPass)),
-            ("Filter", options.cleaning.filters ? .string("Butterworth order 5, zero-phase (sosfiltfilt, odd padding)") : .null),
-            ("RepetitionTimeOverride", .number(options.cleaning.repetitionTime)),
-            ("FDThreshold", .number(options.censoring.fdThreshold)),
-            ("DVARSThreshold", .number(options.censoring.dvarsThreshold)),
-            ("MinSegment", .int(options.censoring.minSegment)),
-            ("DummyScans", .int(options.censoring.dummyScans)),
-            ("SampleMask", options.censoring.sampleMask.map { .string($0) } ?? .null),
-            ("SmoothingFWHMmm", .number(options.smoothingFWHM)),
-            ("Standardize", .string("zscore_sample")),
-        ]
     }
 }

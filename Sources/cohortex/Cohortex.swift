@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Kernels
 import Pipeline
 
@@ -15,15 +16,20 @@ struct Cohortex: ParsableCommand {
 
 /// Options every subcommand shares.
 struct GlobalOptions: ParsableArguments {
-    @Option(name: .long, help: "Worker threads (results are identical for any count). Default: all cores.")
+    @Option(name: .long, help: "Worker threads (results are identical for any count). Default: all cores (or COHORTEX_THREADS).")
     var threads: Int?
 
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
     }
 
-    /// Applies the options to the process.
-    func apply() {
-        if let threads { Parallel.threadCount = threads }
+    /// The thread budget: `--threads`, else `COHORTEX_THREADS`, else every core this process may use.
+    var parallelism: Parallelism {
+        if let threads { return Parallelism(threads: threads) }
+        if let text = ProcessInfo.processInfo.environment["COHORTEX_THREADS"], let n = Int(text), n > 0 { return Parallelism(threads: n) }
+        return .available
     }
+
+    /// The context a command runs its stage with: the thread budget and diagnostics printed on stderr.
+    var context: StageContext { StageContext(parallelism: parallelism, diagnostics: StandardErrorSink()) }
 }

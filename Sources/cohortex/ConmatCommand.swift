@@ -4,9 +4,6 @@ import Kernels
 import NIfTI
 import Pipeline
 
-extension ConnectivityMatrix.Kind: ExpressibleByArgument {}
-extension ConnectivityMatrix.Estimator: ExpressibleByArgument {}
-
 struct ConmatCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "conmat",
@@ -46,40 +43,24 @@ struct ConmatCommand: ParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    func validate() throws {
-        if bold.isEmpty { throw ValidationError("give the BOLD series with --bold") }
-        for path in [out] + [outZ, outTimeseries].compactMap({ $0 }) where !path.hasSuffix(".tsv") {
-            throw ValidationError("table outputs must end in .tsv: \(path)")
+    /// The stage request the flags describe.
+    var request: RegionConnectivity.Request {
+        get throws {
+            RegionConnectivity.Request(runs: try cleaning.runs(bold: bold), atlas: atlas, labels: labels, kind: kind,
+                                       estimator: estimator, denoising: cleaning.options, output: out, outputZ: outZ,
+                                       outputTimeseries: outTimeseries)
         }
     }
 
+    func validate() throws {
+        if bold.isEmpty { throw ValidationError("give the BOLD series with --bold") }
+        _ = try validated(try request) { try $0.validate() }
+    }
+
     func run() throws {
-        global.apply()
         try reportingErrors {
-            let options = try cleaning.options()
-            let result = try RegionConnectivity.run(runs: try cleaning.runs(bold: bold), atlas: atlas, labels: labels,
-                                                    kind: kind, estimator: estimator, options: options)
-            result.notes.forEach { FileHandle.standardError.write(Data("cohortex: \($0)\n".utf8)) }
-            result.warnings.forEach { warn($0) }
-            let zPath = outZ ?? String(out.dropLast(4)) + "_z.tsv"
-            try RegionConnectivity.table(result.matrix, names: result.names).write(to: out)
-            try RegionConnectivity.table(result.z, names: result.names).write(to: zPath)
-            if let outTimeseries { try RegionConnectivity.seriesTable(result.series, names: result.names).write(to: outTimeseries) }
-            let sidecar = JSONValue.object([
-                ("Software", .string("cohortex \(CohortexVersion.string)")),
-                ("Measure", .string(kind == .correlation ? "Pearson correlation" : "partial correlation (from the precision matrix)")),
-                ("CovarianceEstimator", .string(estimator.rawValue)),
-                ("Atlas", .string(atlas)),
-                ("Labels", labels.map { .string($0) } ?? .null),
-                ("Regions", .array(zip(result.labels, result.names).map { .object([("index", .int($0)), ("name", .string($1))]) })),
-                ("VanishedRegions", .array(result.vanished.map { .object([("index", .int($0.label)), ("name", .string($0.name))]) })),
-                ("FisherZ", .string(zPath)),
-            ] + cleaning.json(options) + [
-                ("Runs", .array(result.qc.map(\.json))),
-                ("Notes", .array(result.notes.map { .string($0) })),
-                ("Warnings", .array(result.warnings.map { .string($0) })),
-            ])
-            try AtomicFile.write(sidecar.rendered(pretty: true) + "\n", to: String(out.dropLast(4)) + ".json")
+            let outcome = try RegionConnectivity.run(try request, context: global.context)
+            reportTiming(outcome.timer)
         }
     }
 }

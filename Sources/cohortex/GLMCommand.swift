@@ -58,11 +58,12 @@ struct GLMCommand: ParsableCommand {
     @Flag(name: .customLong("two-sided"), help: "Two-sided t tests (|t|).")
     var twoSided = false
 
-    @Option(name: .customLong("reference"), help: "Reference level of a categorical column, COLUMN=LEVEL; repeat for several.")
-    var references: [String] = []
+    @Option(name: .customLong("reference"), help: "Reference level of a categorical column, COLUMN=LEVEL; repeat for several.",
+            transform: parsing(Self.reference))
+    var references: [Reference] = []
 
-    @Option(help: "Compute only chunk k of N of the permutations and write DIR/chunk-<k>of<N>.glmchunk.")
-    var chunk: String?
+    @Option(help: ArgumentHelp("Compute only chunk k of N of the permutations and write DIR/chunk-<k>of<N>.glmchunk.", valueName: "k/N"))
+    var chunk: ChunkSelection?
 
     @Option(name: .customLong("from-chunks"), help: "Combine the chunk files in this folder instead of permuting.")
     var fromChunks: String?
@@ -79,42 +80,52 @@ struct GLMCommand: ParsableCommand {
         if tfce && maps == nil { throw ValidationError("--tfce needs --maps: a regional table has no spatial neighbours") }
         if tfce && permutations == 0 { throw ValidationError("--tfce needs permutations (--permutations > 0)") }
         if mask != nil && maps == nil { throw ValidationError("--mask applies to --maps only") }
-        if let chunk {
-            guard ChunkSelection(parsing: chunk) != nil else { throw ValidationError("--chunk must be k/N with 1 ≤ k ≤ N, got \(chunk)") }
+        if chunk != nil {
             guard permutations > 0 else { throw ValidationError("--chunk splits the permutations: give --permutations > 0") }
             guard fromChunks == nil else { throw ValidationError("--chunk and --from-chunks exclude each other") }
         }
         if fromChunks != nil && permutations == 0 { throw ValidationError("--from-chunks needs the --permutations the chunks were run with") }
-        _ = try parsedReferences()
+        var seen: [String: String] = [:]
+        for r in references {
+            if let level = seen[r.column] { throw ValidationError("--reference \(r.column) given twice (\(level) and \(r.level))") }
+            seen[r.column] = r.level
+        }
     }
 
-    func parsedReferences() throws -> [String: String] {
-        var out: [String: String] = [:]
-        for text in references {
-            let parts = text.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
-            guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
-                throw ValidationError("--reference must be COLUMN=LEVEL, got \(text)")
-            }
-            out[parts[0]] = parts[1]
+    /// One `--reference COLUMN=LEVEL`.
+    struct Reference {
+        var column: String
+        var level: String
+    }
+
+    static func reference(_ text: String) throws -> Reference {
+        let parts = text.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+        guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
+            throw ValidationError("--reference must be COLUMN=LEVEL, got \(text)")
         }
-        return out
+        return Reference(column: parts[0], level: parts[1])
+    }
+
+    /// The stage request the flags describe.
+    var request: GroupAnalysisOptions {
+        var options = GroupAnalysisOptions(participants: participants, formula: model, contrasts: contrasts,
+                                           data: maps.map { .maps(pattern: $0) } ?? .table(path: table ?? ""), output: out)
+        options.references = Dictionary(references.map { ($0.column, $0.level) }, uniquingKeysWith: { _, last in last })
+        options.mask = mask
+        options.permutations = permutations
+        options.seed = seed
+        options.tfce = tfce
+        options.twoSided = twoSided
+        options.chunk = chunk
+        options.fromChunks = fromChunks
+        options.commandLine = CommandLine.arguments
+        return options
     }
 
     func run() throws {
-        global.apply()
         try reportingErrors {
-            var options = GroupAnalysisOptions(participants: participants, formula: model, contrasts: contrasts,
-                                               data: maps.map { .maps(pattern: $0) } ?? .table(path: table!), output: out)
-            options.references = try parsedReferences()
-            options.mask = mask
-            options.permutations = permutations
-            options.seed = seed
-            options.tfce = tfce
-            options.twoSided = twoSided
-            options.chunk = chunk.flatMap(ChunkSelection.init(parsing:))
-            options.fromChunks = fromChunks
-            options.commandLine = CommandLine.arguments
-            let summary = try GroupAnalysis.run(options, warn: warn)
+            let options = request
+            let summary = try GroupAnalysis.run(options, context: global.context)
             print(Self.report(summary, options: options))
         }
     }

@@ -29,11 +29,11 @@ struct GMVolumeCommand: ParsableCommand {
     @Option(help: "Label table for the atlas: TSV with index and name columns, or `index name` lines.")
     var labels: String?
 
-    @Option(name: .customLong("sphere"), help: "A sphere NAME:x,y,z,r in MNI mm (repeatable).")
-    var spheres: [String] = []
+    @Option(name: .customLong("sphere"), help: "A sphere NAME:x,y,z,r in MNI mm (repeatable).", transform: parsing(Sphere.init(parsing:)))
+    var spheres: [Sphere] = []
 
-    @Option(name: .customLong("roi"), help: "A binary mask NAME:MASK (repeatable).")
-    var rois: [String] = []
+    @Option(name: .customLong("roi"), help: "A binary mask NAME:MASK (repeatable).", transform: parsing(NamedMask.init(parsing:)))
+    var rois: [NamedMask] = []
 
     @Option(help: "Output TSV (a JSON sidecar with the same stem is written next to it). Default: print the table.")
     var out: String?
@@ -66,79 +66,35 @@ struct GMVolumeCommand: ParsableCommand {
         if let out, !out.hasSuffix(".tsv") { throw ValidationError("--out must end in .tsv, got \(out)") }
     }
 
+    /// The stage request the flags describe.
+    var request: GrayMatterVolume.Request {
+        let maps = gm.indices.map { n in GrayMatterVolume.Maps(gm: gm[n], wm: wm.isEmpty ? nil : wm[n], csf: csf.isEmpty ? nil : csf[n]) }
+        let regions: RegionDefinition = atlas.map { .atlas(path: $0, labels: labels) } ?? .custom(spheres: spheres, masks: rois)
+        let destination: GrayMatterVolume.Destination = outDir.map { .folder(path: $0) } ?? out.map { .table(path: $0) } ?? .none
+        return GrayMatterVolume.Request(maps: maps, regions: regions, destination: destination)
+    }
+
     func run() throws {
-        global.apply()
         try reportingErrors {
-            let regions: GrayMatterVolume.Regions
-            if let atlas {
-                regions = .atlas(path: atlas, labels: labels)
-            } else {
-                let parsedSpheres = try spheres.map { try Sphere(parsing: $0) }
-                let masks = try rois.map { spec -> (name: String, path: String) in
-                    guard let colon = spec.firstIndex(of: ":"), colon != spec.startIndex, spec.index(after: colon) != spec.endIndex else {
-                        throw RegionError.invalidROI(spec: spec, reason: "missing NAME: or path")
-                    }
-                    return (String(spec[..<colon]), String(spec[spec.index(after: colon)...]))
-                }
-                regions = .custom(spheres: parsedSpheres, masks: masks)
-            }
-            if gm.count > 1 || outDir != nil {
-                try runCohort(regions: regions)
+            let outcome = try GrayMatterVolume.run(request, context: global.context)
+            if outDir != nil {
+                outcome.failures.forEach { printError($0.error) }
+                let failed = outcome.failures.count
+                note("\(outcome.measured.count) of \(gm.count) maps done\(failed > 0 ? ", \(failed) failed" : "")")
+                if failed > 0 { throw ExitCode(1) }
                 return
             }
-            let result = try GrayMatterVolume.run(gm: gm[0], wm: wm.first, csf: csf.first, regions: regions)
-            for note in result.notes { FileHandle.standardError.write(Data("cohortex: \(note)\n".utf8)) }
-            for warning in result.warnings { warn(warning) }
-            let inputs = inputList(index: 0)
-            let table = GrayMatterVolume.table(result)
-            let sidecar = GrayMatterVolume.sidecar(result, inputs: inputs)
-            if let out {
-                try table.write(to: out)
-                try AtomicFile.write(sidecar.rendered(pretty: true) + "\n", to: String(out.dropLast(4)) + ".json")
-            }
+            let result = outcome.measured[0].result
             if json {
                 let rows: [JSONValue] = result.rows.map {
                     .object([("index", .int($0.index)), ("name", .string($0.name)), ("voxels", .int($0.voxels)),
                              ("volume_mm3", .number($0.volumeMM3)), ("mean_prob", .number($0.meanProbability))])
                 }
-                print(JSONValue.object([("regions", .array(rows)), ("summary", sidecar)]).rendered())
+                let summary = GrayMatterVolume.provenance(result, maps: request.maps[0], regions: request.regions).json
+                print(JSONValue.object([("regions", .array(rows)), ("summary", summary)]).rendered())
             } else if out == nil {
-                print(table.text, terminator: "")
+                print(GrayMatterVolume.table(result).text, terminator: "")
             }
         }
-    }
-
-    func inputList(index n: Int) -> [(String, String)] {
-        var inputs = [("gm", gm[n])]
-        if !wm.isEmpty { inputs += [("wm", wm[n]), ("csf", csf[n])] }
-        if let atlas { inputs.append(("atlas", atlas)) }
-        if let labels { inputs.append(("labels", labels)) }
-        return inputs + spheres.map { ("sphere", $0) } + rois.map { ("roi", $0) }
-    }
-
-    /// Every map in parallel; a failing map is reported and skipped, the others are written.
-    func runCohort(regions: GrayMatterVolume.Regions) throws {
-        let folder = outDir!
-        let outcomes = GrayMatterVolume.runCohort(gms: gm, wms: wm.isEmpty ? nil : wm, csfs: csf.isEmpty ? nil : csf, regions: regions)
-        var done: [(path: String, result: GrayMatterVolume.Result)] = []
-        var failures = 0
-        var notesShown = false
-        for (n, (path, outcome)) in zip(gm, outcomes).enumerated() {
-            switch outcome {
-            case .success(let result):
-                if !notesShown { result.notes.forEach { FileHandle.standardError.write(Data("cohortex: \($0)\n".utf8)) }; notesShown = true }
-                result.warnings.forEach { warn($0) }
-                let base = folder + "/" + GrayMatterVolume.stem(of: path) + "_gmvol"
-                try GrayMatterVolume.table(result).write(to: base + ".tsv")
-                try AtomicFile.write(GrayMatterVolume.sidecar(result, inputs: inputList(index: n)).rendered(pretty: true) + "\n", to: base + ".json")
-                done.append((path, result))
-            case .failure(let error):
-                failures += 1
-                FileHandle.standardError.write(Data("cohortex: error: \((error as? LocalizedError)?.errorDescription ?? "\(error)")\n".utf8))
-            }
-        }
-        if !done.isEmpty { try GrayMatterVolume.cohortTable(done).write(to: folder + "/gmvol.tsv") }
-        FileHandle.standardError.write(Data("cohortex: \(done.count) of \(gm.count) maps done\(failures > 0 ? ", \(failures) failed" : "")\n".utf8))
-        if failures > 0 { throw ExitCode(1) }
     }
 }

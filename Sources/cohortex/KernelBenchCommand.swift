@@ -41,18 +41,18 @@ struct KernelBenchCommand: ParsableCommand {
         for _ in 0..<repeats {
             volume.voxels.withUnsafeMutableBufferPointer { v in original.voxels.withUnsafeBufferPointer { _ = v.update(fromContentsOf: $0) } }
             let start = DispatchTime.now().uptimeNanoseconds
-            smoother.smooth(&volume)
+            smoother.smooth(&volume, parallelism: global.parallelism)
             times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
         }
         let seconds = times.sorted()[times.count / 2]
         print(JSONValue.object([
-            ("frames", .int(frames)), ("shape", .ints([91, 109, 91, frames])), ("threads", .int(Parallel.threadCount)),
+            ("frames", .int(frames)), ("shape", .ints([91, 109, 91, frames])), ("threads", .int(global.parallelism.threads)),
             ("fwhm_mm", .number(6)), ("smoothing_seconds", .number(seconds)), ("checksum", .number(Double(volume.voxels[12345]))),
         ]).rendered())
     }
 
     func run() throws {
-        global.apply()
+        let parallelism = global.parallelism
         if kernel == "smoothing" { return smoothing() }
         var rng = FastRandom(state: 0x9E37_79B9_7F4A_7C15)
         let count = frames * voxels
@@ -61,20 +61,22 @@ struct KernelBenchCommand: ParsableCommand {
         let seedRaw = (0..<frames).map { _ in Double.random(in: -1...1, using: &rng) }
         let seed = CleaningOperator.zscored(seedRaw).map(Float.init)
         var sink: Float = 0
-        let floor = median { data.withUnsafeBufferPointer { sink += SeedCorrelation.readFloor(data: $0, frames: frames, voxels: voxels) } }
-        let fused = median { data.withUnsafeBufferPointer { sink += SeedCorrelation.correlateStandardized(data: $0, frames: frames, voxels: voxels, shift: shift, seed: seed).r[0][0] } }
+        let floor = median { data.withUnsafeBufferPointer { sink += SeedCorrelation.readFloor(data: $0, frames: frames, voxels: voxels, parallelism: parallelism) } }
+        let fused = median { data.withUnsafeBufferPointer { sink += SeedCorrelation.correlateStandardized(data: $0, frames: frames, voxels: voxels, shift: shift, seed: seed,
+                                                                                     parallelism: parallelism).r[0][0] } }
         let cleaning = try CleaningOperator(frames: frames, confounds: (0..<24).map { _ in (0..<frames).map { _ in Double.random(in: -1...1, using: &rng) } },
                                             parameters: CleaningParameters(repetitionTime: 2, highPass: 0.01, lowPass: 0.1))
         let matrix = cleaning.matrix.map(Float.init), constant = cleaning.constantResponse.map(Float.init)
         let gemm = median {
             data.withUnsafeBufferPointer {
                 sink += SeedCorrelation.correlate(data: $0, frames: frames, voxels: voxels, shift: shift, operatorMatrix: matrix,
-                                                  rows: cleaning.rows, constantResponse: constant, seeds: [seed]).r[0][0]
+                                                  rows: cleaning.rows, constantResponse: constant, seeds: [seed],
+                                                  parallelism: parallelism).r[0][0]
             }
         }
         let bytes = Double(count * 4)
         print(JSONValue.object([
-            ("frames", .int(frames)), ("voxels", .int(voxels)), ("threads", .int(Parallel.threadCount)),
+            ("frames", .int(frames)), ("voxels", .int(voxels)), ("threads", .int(global.parallelism.threads)),
             ("bytes", .number(bytes)),
             ("read_floor_seconds", .number(floor)), ("read_floor_gbps", .number(bytes / floor / 1e9)),
             ("correlation_seconds", .number(fused)), ("correlation_gbps", .number(bytes / fused / 1e9)),

@@ -17,7 +17,7 @@ struct ReHoCommand: ParsableCommand {
     @OptionGroup var input: RestingStateInputOptions
 
     @Option(help: "Neighbourhood size: 7 (faces), 19 (faces and edges) or 27 (the full cube).")
-    var neighbourhood: Int = 27
+    var neighbourhood: ReHoNeighbourhood = .vertices
 
     @Option(help: "ReHo map (float32 NIfTI; a JSON sidecar is written beside it).")
     var out: String
@@ -27,22 +27,22 @@ struct ReHoCommand: ParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    func validate() throws {
-        if ReHoNeighbourhood(rawValue: neighbourhood) == nil {
-            throw ValidationError("--neighbourhood must be 7, 19 or 27, got \(neighbourhood)")
+    /// The stage request the flags describe.
+    var request: ReHoStage.Request {
+        get throws {
+            ReHoStage.Request(run: try input.run, mask: input.mask, denoising: input.cleaning.options,
+                              neighbourhood: neighbourhood, output: out, zScored: outZReHo)
         }
     }
 
+    func validate() throws {
+        _ = try validated(try request) { try $0.validate() }
+    }
+
     func run() throws {
-        global.apply()
         try reportingErrors {
-            var timer = PhaseTimer()
-            let signal = try timer.measure("read") { try input.load(minimumFrames: 3, purpose: "ReHo") }
-            let result = try ReHoStage.run(signal: signal, bold: input.bold, neighbourhood: ReHoNeighbourhood(rawValue: neighbourhood)!,
-                                           output: out, zScored: outZReHo)
-            result.notes.forEach(note)
-            timer.append(result.timer)
-            reportTiming(timer)
+            let outcome = try ReHoStage.run(try request, context: global.context)
+            reportTiming(outcome.timer)
         }
     }
 }

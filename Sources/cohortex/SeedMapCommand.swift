@@ -21,11 +21,11 @@ struct SeedMapCommand: ParsableCommand {
     @Option(help: "Brain mask on the BOLD grid.")
     var mask: String
 
-    @Option(help: "Seed sphere NAME:x,y,z,r in MNI mm (e.g. PAG:0,-30,-10,6); repeatable.")
-    var sphere: [String] = []
+    @Option(help: "Seed sphere NAME:x,y,z,r in MNI mm (e.g. PAG:0,-30,-10,6); repeatable.", transform: parsing(Sphere.init(parsing:)))
+    var sphere: [Sphere] = []
 
-    @Option(help: "Seed from an atlas label: ATLAS:INDEX; repeatable.")
-    var seedLabel: [String] = []
+    @Option(help: "Seed from an atlas label: ATLAS:INDEX; repeatable.", transform: parsing(Seed.label(parsing:)))
+    var seedLabel: [Seed] = []
 
     @Option(help: "Seed from a mask image; repeatable.")
     var seedMask: [String] = []
@@ -40,51 +40,25 @@ struct SeedMapCommand: ParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    func validate() throws {
-        if bold.isEmpty { throw ValidationError("give the BOLD series with --bold") }
-        let seedCount = sphere.count + seedLabel.count + seedMask.count
-        if seedCount == 0 { throw ValidationError("give a seed: --sphere, --seed-label or --seed-mask") }
-        if seedCount > 1 && !(outZ.contains("{seed}") && (outR?.contains("{seed}") ?? true)) {
-            throw ValidationError("with \(seedCount) seeds the output names need {seed} (e.g. sub-01_seed-{seed}_stat-z.nii.gz)")
-        }
-        for path in [outZ] + (outR.map { [$0] } ?? []) where !(path.hasSuffix(".nii") || path.hasSuffix(".nii.gz")) {
-            throw ValidationError("output maps must end in .nii or .nii.gz: \(path)")
+    /// The stage request the flags describe.
+    var request: SeedMap.Request {
+        get throws {
+            SeedMap.Request(runs: try cleaning.runs(bold: bold), mask: mask,
+                            seeds: sphere.map(Seed.sphere) + seedLabel + seedMask.map { .mask(path: $0) },
+                            denoising: cleaning.options, outputZ: outZ, outputR: outR)
         }
     }
 
+    func validate() throws {
+        if bold.isEmpty { throw ValidationError("give the BOLD series with --bold") }
+        if sphere.isEmpty && seedLabel.isEmpty && seedMask.isEmpty { throw ValidationError("give a seed: --sphere, --seed-label or --seed-mask") }
+        _ = try validated(try request) { try $0.validate() }
+    }
+
     func run() throws {
-        global.apply()
         try reportingErrors {
-            let seeds: [Seed] = try sphere.map { .sphere(try Sphere(parsing: $0)) } + seedLabel.map(Seed.label(parsing:))
-                + seedMask.map { .mask(path: $0) }
-            let names = seeds.map(\.name)
-            if Set(names).count != names.count { throw ValidationError("seed names must differ: \(names.joined(separator: ", "))") }
-            let options = try cleaning.options()
-            let runs = try cleaning.runs(bold: bold)
-            var timer = PhaseTimer()
-            let result = try SeedMap.run(runs: runs, maskPath: mask, seeds: seeds, options: options)
-            timer.append(result.timer)
-            result.warnings.forEach { warn($0) }
-            for (index, maps) in result.seeds.enumerated() {
-                let sidecar = JSONValue.object([
-                    ("Software", .string("cohortex \(CohortexVersion.string)")),
-                    ("Measure", .string("seed-to-voxel Pearson correlation, Fisher z (mean over runs)")),
-                    ("Seed", .string(maps.seed.description)),
-                    ("SeedVoxels", .ints(maps.seedVoxels)),
-                    ("Mask", .string(mask)),
-                    ("MaskVoxels", .int(result.mask.count)),
-                    ("ExcludedVoxels", .int(result.excluded)),
-                ] + cleaning.json(options) + [
-                    ("Runs", .array(result.qc.map(\.json))),
-                    ("Warnings", .array(result.warnings.map { .string($0) })),
-                ])
-                let name = maps.seed.name
-                try timer.measure("write") {
-                    try SeedMap.write(result, seed: index, zPath: outZ.replacingOccurrences(of: "{seed}", with: name),
-                                      rPath: outR?.replacingOccurrences(of: "{seed}", with: name), sidecar: sidecar)
-                }
-            }
-            reportTiming(timer)
+            let outcome = try SeedMap.run(try request, context: global.context)
+            reportTiming(outcome.timer)
         }
     }
 }

@@ -24,25 +24,13 @@ struct SmoothCommand: ParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func validate() throws {
-        guard fwhm >= 0, fwhm.isFinite else { throw ValidationError("--fwhm must be a finite number of millimetres ≥ 0, got \(fwhm)") }
+        _ = try validated(SmoothingStage.Request(input: input, output: output, fwhm: fwhm)) { try $0.validate() }
     }
 
     func run() throws {
-        global.apply()
         try reportingErrors {
-            let report = try SmoothingStage.run(input: input, output: output, fwhm: fwhm)
-            report.notes.forEach(note)
-            reportTiming(report.timer)
+            let outcome = try SmoothingStage.run(SmoothingStage.Request(input: input, output: output, fwhm: fwhm), context: global.context)
+            reportTiming(outcome.timer)
         }
     }
-}
-
-/// Writes an informational line on stderr.
-func note(_ message: String) {
-    FileHandle.standardError.write(Data("cohortex: \(message)\n".utf8))
-}
-
-/// With `COHORTEX_TIMING=1` in the environment, reports the stage's phase times on stderr.
-func reportTiming(_ timer: PhaseTimer) {
-    if ProcessInfo.processInfo.environment["COHORTEX_TIMING"] == "1" { note("timing: " + timer.summary) }
 }

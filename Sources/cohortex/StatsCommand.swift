@@ -22,7 +22,6 @@ struct StatsCommand: ParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() throws {
-        global.apply()
         try reportingErrors {
             let image = try NIfTIImage(path: file)
             var voxelMask: VoxelMask?
