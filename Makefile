@@ -32,8 +32,10 @@ $(VENV)/.installed: Tests/Reference/requirements.txt
 build: deps
 	swift build -c release -j $(JOBS) --product cohortex
 
-test: deps venv build
-	COHORTEX_PYTHON=$(PYTHON) COHORTEX_BIN=$(BIN) swift test -c release -j $(JOBS)
+# One build for the binary and the tests (release, as the end-to-end tests run the shipped binary).
+test: deps venv
+	swift build -c release -j $(JOBS) --build-tests
+	COHORTEX_PYTHON=$(PYTHON) COHORTEX_BIN=$(BIN) swift test -c release -j $(JOBS) --skip-build
 
 demo: build
 	scripts/demo.sh $(BIN)

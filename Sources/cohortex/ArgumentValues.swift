@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Kernels
 import Pipeline
 import Stats
@@ -7,22 +8,21 @@ import Stats
 // library's own explanation, never a failure later in `run()`.
 
 /// Wraps a library parser for `@Option(transform:)`: its error becomes the usage message.
-func parsing<T>(_ parse: @escaping (String) throws -> T) -> (String) throws -> T {
+func parsing<T>(_ parse: @escaping @Sendable (String) throws -> T) -> @Sendable (String) throws -> T {
     { text in
-        do { return try parse(text) } catch { throw ValidationError((error as? CustomStringConvertible)?.description ?? "\(error)") }
+        do { return try parse(text) } catch { throw ValidationError((error as? LocalizedError)?.errorDescription ?? "\(error)") }
     }
 }
 
 extension ConnectivityMatrix.Kind: ExpressibleByArgument {}
 extension ConnectivityMatrix.Estimator: ExpressibleByArgument {}
 
-extension ReHoNeighbourhood: ExpressibleByArgument {
-    public init?(argument: String) {
-        guard let n = Int(argument) else { return nil }
-        self.init(rawValue: n)
+/// `--neighbourhood 7|19|27`.
+func parseNeighbourhood(_ text: String) throws -> ReHoNeighbourhood {
+    guard let n = Int(text), let hood = ReHoNeighbourhood(rawValue: n) else {
+        throw ValidationError("--neighbourhood must be 7, 19 or 27, got \(text)")
     }
-
-    public var defaultValueDescription: String { "\(rawValue)" }
+    return hood
 }
 
 /// A frequency band `LOW,HIGH` in Hz with 0 ≤ LOW < HIGH < ∞.
@@ -41,6 +41,3 @@ struct FrequencyBand: ExpressibleByArgument {
     var defaultValueDescription: String { "\(low),\(high)" }
 }
 
-extension ChunkSelection: ExpressibleByArgument {
-    public init?(argument: String) { self.init(parsing: argument) }
-}

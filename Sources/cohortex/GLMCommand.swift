@@ -62,7 +62,8 @@ struct GLMCommand: ParsableCommand {
             transform: parsing(Self.reference))
     var references: [Reference] = []
 
-    @Option(help: ArgumentHelp("Compute only chunk k of N of the permutations and write DIR/chunk-<k>of<N>.glmchunk.", valueName: "k/N"))
+    @Option(help: ArgumentHelp("Compute only chunk k of N of the permutations and write DIR/chunk-<k>of<N>.glmchunk.", valueName: "k/N"),
+            transform: Self.chunk)
     var chunk: ChunkSelection?
 
     @Option(name: .customLong("from-chunks"), help: "Combine the chunk files in this folder instead of permuting.")
@@ -90,6 +91,11 @@ struct GLMCommand: ParsableCommand {
             if let level = seen[r.column] { throw ValidationError("--reference \(r.column) given twice (\(level) and \(r.level))") }
             seen[r.column] = r.level
         }
+    }
+
+    static func chunk(_ text: String) throws -> ChunkSelection {
+        guard let chunk = ChunkSelection(parsing: text) else { throw ValidationError("--chunk must be k/N with 1 ≤ k ≤ N, got \(text)") }
+        return chunk
     }
 
     /// One `--reference COLUMN=LEVEL`.

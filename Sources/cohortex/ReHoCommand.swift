@@ -16,7 +16,8 @@ struct ReHoCommand: ParsableCommand {
 
     @OptionGroup var input: RestingStateInputOptions
 
-    @Option(help: "Neighbourhood size: 7 (faces), 19 (faces and edges) or 27 (the full cube).")
+    @Option(help: ArgumentHelp("Neighbourhood size: 7 (faces), 19 (faces and edges) or 27 (the full cube).", valueName: "7|19|27"),
+            transform: parseNeighbourhood)
     var neighbourhood: ReHoNeighbourhood = .vertices
 
     @Option(help: "ReHo map (float32 NIfTI; a JSON sidecar is written beside it).")

@@ -20,7 +20,7 @@ struct BLASTests {
             b.withUnsafeBufferPointer { bp in
                 c.withUnsafeMutableBufferPointer { cp in
                     BLAS.multiply(m: m, n: n, k: k, a: ap.baseAddress!, lda: transposeA ? m : k, transposeA: transposeA,
-                                  b: bp.baseAddress!, ldb: n, c: cp.baseAddress!, ldc: n)
+                                  b: bp.baseAddress!, ldb: n, c: cp.baseAddress!, ldc: n, parallelism: .available)
                 }
             }
         }
@@ -38,13 +38,11 @@ struct BLASTests {
     func deterministic() {
         let (m, n, k) = (40, 9000, 64)
         let a = Self.random(m * k, seed: 3), b = Self.random(k * n, seed: 4)
-        let saved = Parallel.threadCount
-        defer { Parallel.threadCount = saved }
         let outputs: [[Float]] = [1, 2, 5].map { threads in
-            Parallel.threadCount = threads
             var c = [Float](repeating: 0, count: m * n)
             a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in c.withUnsafeMutableBufferPointer { cp in
-                BLAS.multiply(m: m, n: n, k: k, a: ap.baseAddress!, lda: k, b: bp.baseAddress!, ldb: n, c: cp.baseAddress!, ldc: n)
+                BLAS.multiply(m: m, n: n, k: k, a: ap.baseAddress!, lda: k, b: bp.baseAddress!, ldb: n, c: cp.baseAddress!, ldc: n,
+                              parallelism: Parallelism(threads: threads))
             } } }
             return c
         }

@@ -54,19 +54,16 @@ struct MomentsTests {
 struct ParallelTests {
     @Test("map returns chunk results in chunk order for any thread count")
     func mapOrder() {
-        let saved = Parallel.threadCount
-        defer { Parallel.threadCount = saved }
         var outputs: [[Double]] = []
         for threads in [1, 2, 3, 8] {
-            Parallel.threadCount = threads
-            outputs.append(Parallel.map(chunks: 37) { c in (0..<1000).reduce(0.0) { $0 + Double($1 * c).squareRoot() } })
+            outputs.append(Parallelism(threads: threads).map(chunks: 37) { c in (0..<1000).reduce(0.0) { $0 + Double($1 * c).squareRoot() } })
         }
         #expect(outputs.allSatisfy { $0 == outputs[0] })
         #expect(outputs[0][36] == (0..<1000).reduce(0.0) { $0 + Double($1 * 36).squareRoot() })
     }
 
     @Test func ranges() {
-        #expect(Parallel.ranges(count: 10, chunkSize: 4) == [0..<4, 4..<8, 8..<10])
-        #expect(Parallel.ranges(count: 0, chunkSize: 4).isEmpty)
+        #expect(Parallelism.ranges(count: 10, chunkSize: 4) == [0..<4, 4..<8, 8..<10])
+        #expect(Parallelism.ranges(count: 0, chunkSize: 4).isEmpty)
     }
 }

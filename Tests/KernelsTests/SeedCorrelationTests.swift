@@ -24,12 +24,13 @@ struct SeedCorrelationTests {
     func onePassMatchesReference() throws {
         let (frames, voxels) = (90, 5000)
         let (data, shift, seed) = Self.data(frames: frames, voxels: voxels)
-        let fused = data.withUnsafeBufferPointer { SeedCorrelation.correlateStandardized(data: $0, frames: frames, voxels: voxels, shift: shift, seed: seed) }
+        let fused = data.withUnsafeBufferPointer { SeedCorrelation.correlateStandardized(data: $0, frames: frames, voxels: voxels, shift: shift, seed: seed, parallelism: .available) }
         let centring = try CleaningOperator(frames: frames, parameters: CleaningParameters(detrend: false))
         #expect(centring.isCentringOnly)
         let gemm = data.withUnsafeBufferPointer {
             SeedCorrelation.correlate(data: $0, frames: frames, voxels: voxels, shift: shift, operatorMatrix: centring.matrix.map(Float.init),
-                                      rows: centring.rows, constantResponse: centring.constantResponse.map(Float.init), seeds: [seed])
+                                      rows: centring.rows, constantResponse: centring.constantResponse.map(Float.init), seeds: [seed],
+                                      parallelism: .available)
         }
         var worst = 0.0, worstGemm = 0.0
         for v in 0..<voxels {
@@ -51,11 +52,11 @@ struct SeedCorrelationTests {
     func deterministic() {
         let (frames, voxels) = (60, 9000)
         let (data, shift, seed) = Self.data(frames: frames, voxels: voxels)
-        let saved = Parallel.threadCount
-        defer { Parallel.threadCount = saved }
         let runs: [[Float]] = [1, 2].map { threads in
-            Parallel.threadCount = threads
-            return data.withUnsafeBufferPointer { SeedCorrelation.correlateStandardized(data: $0, frames: frames, voxels: voxels, shift: shift, seed: seed).r[0] }
+            data.withUnsafeBufferPointer {
+                SeedCorrelation.correlateStandardized(data: $0, frames: frames, voxels: voxels, shift: shift, seed: seed,
+                                                      parallelism: Parallelism(threads: threads)).r[0]
+            }
         }
         #expect(runs[0].map(\.bitPattern) == runs[1].map(\.bitPattern))
     }

@@ -11,10 +11,12 @@ struct StreamingCleanerTests {
         return (c, x)
     }
 
-    static func streamed(c: [Float], x: [Float], rows: Int, frames: Int, voxels: Int, blockFrames: Int) -> [Float] {
+    static func streamed(c: [Float], x: [Float], rows: Int, frames: Int, voxels: Int, blockFrames: Int,
+                         parallelism: Parallelism = .available) -> [Float] {
         [Float](unsafeUninitializedCapacity: rows * voxels) { y, count in
             count = rows * voxels
-            let cleaner = StreamingCleaner(operatorMatrix: c, rows: rows, frames: frames, voxels: voxels, output: y, blockFrames: blockFrames)
+            let cleaner = StreamingCleaner(operatorMatrix: c, rows: rows, frames: frames, voxels: voxels, output: y, blockFrames: blockFrames,
+                                           parallelism: parallelism)
             for t in 0..<frames {
                 let row = cleaner.row(t)
                 for v in 0..<voxels { row[v] = x[t * voxels + v] }
@@ -49,11 +51,9 @@ struct StreamingCleanerTests {
     func deterministic() {
         let (rows, frames, voxels) = (20, 70, 5000)
         let (c, x) = Self.problem(rows: rows, frames: frames, voxels: voxels)
-        let saved = Parallel.threadCount
-        defer { Parallel.threadCount = saved }
         let runs: [[UInt32]] = [1, 2].map { threads in
-            Parallel.threadCount = threads
-            return Self.streamed(c: c, x: x, rows: rows, frames: frames, voxels: voxels, blockFrames: 32).map(\.bitPattern)
+            Self.streamed(c: c, x: x, rows: rows, frames: frames, voxels: voxels, blockFrames: 32,
+                          parallelism: Parallelism(threads: threads)).map(\.bitPattern)
         }
         #expect(runs[0] == runs[1])
     }
@@ -68,7 +68,7 @@ struct StreamingCleanerTests {
             let raw = CleaningOperator.zscored((0..<rows).map { t in Double(seeds[v % 3][t]) * Double(v % 5) + rng.normal() })
             for t in 0..<rows { y[t * voxels + v] = Float(raw[t] * 40) }
         }
-        let out = y.withUnsafeBufferPointer { SeedCorrelation.correlateCleaned(cleaned: $0, rows: rows, voxels: voxels, seeds: seeds) }
+        let out = y.withUnsafeBufferPointer { SeedCorrelation.correlateCleaned(cleaned: $0, rows: rows, voxels: voxels, seeds: seeds, parallelism: .available) }
         var worst = 0.0
         for v in 0..<voxels {
             let column = (0..<rows).map { Double(y[$0 * voxels + v]) }

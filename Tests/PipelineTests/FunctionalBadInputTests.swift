@@ -32,16 +32,16 @@ struct FunctionalBadInputTests {
     @Test func confoundRowsMustMatchVolumes() throws {
         let r = try Self.run(rows: 38)
         #expect(throws: ConfoundError.rowCountMismatch(path: r.confounds, rows: 38, volumes: 40, bold: r.bold)) {
-            try SeedMap.run(runs: [FunctionalRun(bold: r.bold, confounds: r.confounds)], maskPath: r.mask, seed: Self.seed,
-                            options: DenoisingOptions(strategy: .sixP))
+            try SeedMap.compute(runs: [FunctionalRun(bold: r.bold, confounds: r.confounds)], maskPath: r.mask, seeds: [Self.seed],
+                            options: DenoisingOptions(strategy: .sixP), parallelism: .available)
         }
     }
 
     @Test func missingStrategyColumnIsNamedWithTheAvailableOnes() throws {
         let r = try Self.run()
         do {
-            _ = try SeedMap.run(runs: [FunctionalRun(bold: r.bold, confounds: r.confounds)], maskPath: r.mask, seed: Self.seed,
-                                options: DenoisingOptions(strategy: .twentyFourP))
+            _ = try SeedMap.compute(runs: [FunctionalRun(bold: r.bold, confounds: r.confounds)], maskPath: r.mask, seeds: [Self.seed],
+                                options: DenoisingOptions(strategy: .twentyFourP), parallelism: .available)
             Issue.record("expected an error")
         } catch let ConfoundError.missingColumns(path, strategy, missing, available) {
             #expect(path == r.confounds && strategy == "24P")
@@ -53,8 +53,8 @@ struct FunctionalBadInputTests {
     @Test func tooFewVolumesAfterScrubbingNamesTheRun() throws {
         let r = try Self.run(fd: { $0 % 3 == 0 ? 0.9 : 0.1 })
         do {
-            _ = try SeedMap.run(runs: [FunctionalRun(bold: r.bold, confounds: r.confounds)], maskPath: r.mask, seed: Self.seed,
-                                options: DenoisingOptions(strategy: .sixP, censoring: Censoring(fdThreshold: 0.5)))
+            _ = try SeedMap.compute(runs: [FunctionalRun(bold: r.bold, confounds: r.confounds)], maskPath: r.mask, seeds: [Self.seed],
+                                options: DenoisingOptions(strategy: .sixP, censoring: Censoring(fdThreshold: 0.5)), parallelism: .available)
             Issue.record("expected an error")
         } catch let ConfoundError.tooFewVolumes(run, kept, frames, _, minimum) {
             #expect(minimum == 10)
@@ -67,19 +67,19 @@ struct FunctionalBadInputTests {
         let other = try Reference.temporaryFolder() + "/mask.nii"
         try NIfTIWriter.write(Volume(grid: Grid(nx: 8, ny: 9, nz: 7, affine: .scaling(2, 2, 2)), voxels: [Float](repeating: 1, count: 504)), to: other, datatype: .uint8)
         #expect(throws: NIfTIError.self) {
-            try SeedMap.run(runs: [FunctionalRun(bold: r.bold)], maskPath: other, seed: Self.seed, options: DenoisingOptions())
+            try SeedMap.compute(runs: [FunctionalRun(bold: r.bold)], maskPath: other, seeds: [Self.seed], options: DenoisingOptions(), parallelism: .available)
         }
     }
 
     @Test func filteringWithoutAnyTRIsAnError() throws {
         let r = try Self.run(tr: 0)
         #expect(throws: NIfTIError.invalidField(path: r.bold, field: "pixdim[4]", value: "0.0", expected: "a repetition time for filtering (or pass --tr SECONDS)")) {
-            try SeedMap.run(runs: [FunctionalRun(bold: r.bold)], maskPath: r.mask, seed: Self.seed,
-                            options: DenoisingOptions(cleaning: CleaningParameters(highPass: 0.01)))
+            try SeedMap.compute(runs: [FunctionalRun(bold: r.bold)], maskPath: r.mask, seeds: [Self.seed],
+                            options: DenoisingOptions(cleaning: CleaningParameters(highPass: 0.01)), parallelism: .available)
         }
         // …and --tr rescues it.
-        let ok = try SeedMap.run(runs: [FunctionalRun(bold: r.bold)], maskPath: r.mask, seed: Self.seed,
-                                 options: DenoisingOptions(cleaning: CleaningParameters(repetitionTime: 2, highPass: 0.01)))
+        let ok = try SeedMap.compute(runs: [FunctionalRun(bold: r.bold)], maskPath: r.mask, seeds: [Self.seed],
+                                 options: DenoisingOptions(cleaning: CleaningParameters(repetitionTime: 2, highPass: 0.01)), parallelism: .available)
         #expect(ok.qc[0].repetitionTime == 2)
     }
 
@@ -87,15 +87,15 @@ struct FunctionalBadInputTests {
         let r = try Self.run()
         let far = Seed.sphere(Sphere(name: "nowhere", x: 200, y: 0, z: 0, radius: 5))
         #expect(throws: RegionError.self) {
-            try SeedMap.run(runs: [FunctionalRun(bold: r.bold)], maskPath: r.mask, seed: far, options: DenoisingOptions())
+            try SeedMap.compute(runs: [FunctionalRun(bold: r.bold)], maskPath: r.mask, seeds: [far], options: DenoisingOptions(), parallelism: .available)
         }
-        do { _ = try far.positions(in: try NIfTIImage(path: r.mask).readMask()) } catch { #expect("\(error)".contains("nowhere")) }
+        do { _ = try far.positions(in: try NIfTIImage(path: r.mask).readMask(), parallelism: .available) } catch { #expect("\(error)".contains("nowhere")) }
     }
 
     @Test func threeDimensionalBoldIsRefused() throws {
         let r = try Self.run()
         #expect(throws: NIfTIError.self) {
-            try SeedMap.run(runs: [FunctionalRun(bold: r.mask)], maskPath: r.mask, seed: Self.seed, options: DenoisingOptions())
+            try SeedMap.compute(runs: [FunctionalRun(bold: r.mask)], maskPath: r.mask, seeds: [Self.seed], options: DenoisingOptions(), parallelism: .available)
         }
     }
 

@@ -21,7 +21,7 @@ struct GrayMatterVolumeBadInputTests {
         atlas[Self.grid.index(3, 4, 5)] = 2.5
         let atlasPath = try Self.write(atlas, name: "atlas.nii.gz")
         #expect(throws: RegionError.nonIntegerLabel(path: atlasPath, voxel: [3, 4, 5], value: 2.5)) {
-            try GrayMatterVolume.run(gm: try Self.write(Self.gmValues(), name: "gm.nii.gz"), regions: .atlas(path: atlasPath, labels: nil))
+            try GrayMatterVolume.measure(gm: try Self.write(Self.gmValues(), name: "gm.nii.gz"), regions: .atlas(path: atlasPath, labels: nil), parallelism: .available)
         }
     }
 
@@ -29,7 +29,7 @@ struct GrayMatterVolumeBadInputTests {
         var gm = Self.gmValues()
         gm[0] = .nan; gm[1] = .nan; gm[2] = -0.25; gm[3] = 1.5
         let atlas = [Float](repeating: 1, count: Self.grid.voxelCount)
-        let result = try GrayMatterVolume.run(gm: try Self.write(gm, name: "gm.nii"), regions: .atlas(path: try Self.write(atlas, name: "a.nii", type: .int16), labels: nil))
+        let result = try GrayMatterVolume.measure(gm: try Self.write(gm, name: "gm.nii"), regions: .atlas(path: try Self.write(atlas, name: "a.nii", type: .int16), labels: nil), parallelism: .available)
         #expect(result.nanVoxels == 2 && result.belowZero == 1 && result.aboveOne == 1)
         #expect(result.rows[0].voxels == Self.grid.voxelCount - 2)
         let expected = gm.filter { !$0.isNaN }.reduce(0.0) { $0 + Double($1) } * 8
@@ -43,7 +43,7 @@ struct GrayMatterVolumeBadInputTests {
         let atlasPath = try Self.write([Float](repeating: 3, count: far.voxelCount), grid: far, name: "far.nii.gz")
         let gmPath = try Self.write(Self.gmValues(), name: "gm.nii.gz")
         #expect(throws: RegionError.noOverlap(path: atlasPath, reference: gmPath)) {
-            try GrayMatterVolume.run(gm: gmPath, regions: .atlas(path: atlasPath, labels: nil))
+            try GrayMatterVolume.measure(gm: gmPath, regions: .atlas(path: atlasPath, labels: nil), parallelism: .available)
         }
     }
 
@@ -51,8 +51,8 @@ struct GrayMatterVolumeBadInputTests {
         let wide = Grid(nx: 20, ny: 12, nz: 8, affine: .scaling(2, 2, 2, origin: (-10, -12, -8)))
         var atlas = [Float](repeating: 1, count: wide.voxelCount)
         for k in 0..<8 { for j in 0..<12 { for i in 15..<20 { atlas[wide.index(i, j, k)] = 2 } } } // beyond x = 10
-        let result = try GrayMatterVolume.run(gm: try Self.write(Self.gmValues(), name: "gm.nii"),
-                                              regions: .atlas(path: try Self.write(atlas, grid: wide, name: "wide.nii.gz"), labels: nil))
+        let result = try GrayMatterVolume.measure(gm: try Self.write(Self.gmValues(), name: "gm.nii"),
+                                              regions: .atlas(path: try Self.write(atlas, grid: wide, name: "wide.nii.gz"), labels: nil), parallelism: .available)
         #expect(result.rows.map(\.index) == [1, 2])
         #expect(result.rows[1].voxels == 0 && result.rows[1].volumeMM3 == 0 && result.rows[1].meanProbability == nil)
         #expect(result.warnings.contains { $0.contains("region 2") && $0.contains("outside") })
@@ -76,8 +76,8 @@ struct GrayMatterVolumeBadInputTests {
         let wm = try Self.write([Float](repeating: 0.5, count: other.voxelCount), grid: other, name: "wm.nii")
         let csf = try Self.write([Float](repeating: 0.5, count: other.voxelCount), grid: other, name: "csf.nii")
         #expect(throws: NIfTIError.self) {
-            try GrayMatterVolume.run(gm: try Self.write(Self.gmValues(), name: "gm.nii"), wm: wm, csf: csf,
-                                     regions: .custom(spheres: [Sphere(name: "s", x: 0, y: 0, z: 0, radius: 4)], masks: []))
+            try GrayMatterVolume.measure(gm: try Self.write(Self.gmValues(), name: "gm.nii"), wm: wm, csf: csf,
+                                     regions: .custom(spheres: [Sphere(name: "s", x: 0, y: 0, z: 0, radius: 4)], masks: []), parallelism: .available)
         }
     }
 }

@@ -50,7 +50,7 @@ struct GrayMatterVolumeTests {
     func sameGrid(res: Int) throws {
         let folder = try Self.folder(res)
         let atlas = folder + (res == 1 ? "/atlas.nii" : "/atlas.nii.gz")
-        let result = try GrayMatterVolume.run(gm: try Self.gm(res), regions: .atlas(path: atlas, labels: folder + "/labels.tsv"))
+        let result = try GrayMatterVolume.measure(gm: try Self.gm(res), regions: .atlas(path: atlas, labels: folder + "/labels.tsv"), parallelism: .available)
         #expect(!result.resampledRegions)
         Self.expectAgreement(result, try Self.reference(["regional", try Self.gm(res), atlas]), "\(res) mm")
         #expect(result.voxelVolumeMM3 == Double(res * res * res))
@@ -61,7 +61,7 @@ struct GrayMatterVolumeTests {
     func resampledAtlas(grid: String) throws {
         let folder = try Self.folder(1)
         let atlas = folder + "/atlas_\(grid).nii.gz"
-        let result = try GrayMatterVolume.run(gm: try Self.gm(1), regions: .atlas(path: atlas, labels: nil))
+        let result = try GrayMatterVolume.measure(gm: try Self.gm(1), regions: .atlas(path: atlas, labels: nil), parallelism: .available)
         #expect(result.resampledRegions)
         #expect(result.notes.contains { $0.contains("nearest neighbour") })
         Self.expectAgreement(result, try Self.reference(["regional", try Self.gm(1), atlas]), grid)
@@ -70,14 +70,14 @@ struct GrayMatterVolumeTests {
     @Test("a 1 mm atlas mapped onto a 2 mm map")
     func downsampledAtlas() throws {
         let atlas = try Self.folder(2) + "/atlas_1mm.nii.gz"
-        let result = try GrayMatterVolume.run(gm: try Self.gm(2), regions: .atlas(path: atlas, labels: nil))
+        let result = try GrayMatterVolume.measure(gm: try Self.gm(2), regions: .atlas(path: atlas, labels: nil), parallelism: .available)
         Self.expectAgreement(result, try Self.reference(["regional", try Self.gm(2), atlas]), "1mm→2mm")
     }
 
     @Test("spheres agree with a distance mask built in world coordinates")
     func spheres() throws {
         let specs = ["dlPFC_L:-40,36,28,10", "thalamus_L:-10,-18,6,8", "PAG:0,-30,-10,6", "edge:89,0,0,12"]
-        let result = try GrayMatterVolume.run(gm: try Self.gm(2), regions: .custom(spheres: try specs.map(Sphere.init(parsing:)), masks: []))
+        let result = try GrayMatterVolume.measure(gm: try Self.gm(2), regions: .custom(spheres: try specs.map(Sphere.init(parsing:)), masks: []), parallelism: .available)
         let reference = try Self.reference(["spheres", try Self.gm(2)] + specs)
         for (n, row) in result.rows.enumerated() {
             let expected = reference[n + 1]!
@@ -91,8 +91,8 @@ struct GrayMatterVolumeTests {
     @Test("total GM, WM, CSF and TIV agree with numpy")
     func totalsAndTIV() throws {
         let f = try Self.folder(2)
-        let result = try GrayMatterVolume.run(gm: f + "/gm.nii.gz", wm: f + "/wm.nii.gz", csf: f + "/csf.nii.gz",
-                                              regions: .atlas(path: f + "/atlas.nii.gz", labels: nil))
+        let result = try GrayMatterVolume.measure(gm: f + "/gm.nii.gz", wm: f + "/wm.nii.gz", csf: f + "/csf.nii.gz",
+                                              regions: .atlas(path: f + "/atlas.nii.gz", labels: nil), parallelism: .available)
         func total(_ name: String) throws -> Double {
             try JSONSerialization.jsonObject(with: Data(try Reference.runPython("gm_reference.py", ["total", f + "/\(name).nii.gz"]).utf8), options: .fragmentsAllowed) as! Double
         }
@@ -109,7 +109,7 @@ struct GrayMatterVolumeTests {
         let lut = try LabelTable(contentsOf: f + "/labels.txt")
         #expect(tsv.name(of: 8) == "region_008" && lut.name(of: 8) == "region_008")
         #expect(tsv.name(of: 98) == "label-98" && lut.name(of: 98) == "region_098")
-        let result = try GrayMatterVolume.run(gm: f + "/gm.nii.gz", regions: .atlas(path: f + "/atlas.nii.gz", labels: f + "/labels.tsv"))
+        let result = try GrayMatterVolume.measure(gm: f + "/gm.nii.gz", regions: .atlas(path: f + "/atlas.nii.gz", labels: f + "/labels.tsv"), parallelism: .available)
         let missing = result.rows.filter { $0.index % 7 == 0 }
         #expect(!missing.isEmpty && missing.allSatisfy { $0.name == "label-\($0.index)" })
         #expect(result.warnings.contains { $0.contains("missing from the label table") })

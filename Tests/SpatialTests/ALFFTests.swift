@@ -47,7 +47,7 @@ struct ALFFTests {
         for band in [(0.01, 0.08), (0.02, 0.1)] {
             let plan = try ALFFPlan(repetitionTime: tr, frames: rows, low: band.0, high: band.1)
             #expect(plan.method == .periodogram)
-            let maps = data.withUnsafeBufferPointer { ALFF.compute($0, rows: rows, voxels: voxels, plan: plan) }
+            let maps = data.withUnsafeBufferPointer { ALFF.compute($0, rows: rows, voxels: voxels, plan: plan, parallelism: .available) }
             let ref = try Self.reference(data, rows: rows, voxels: voxels, tr: tr, band: band, kept: nil)
             Self.expectClose(maps.alff, ref.alff, 1e-4, "ALFF n=\(rows) band \(band)")
             Self.expectClose(maps.falff, ref.falff, 1e-4, "fALFF n=\(rows) band \(band)")
@@ -62,7 +62,7 @@ struct ALFFTests {
         let kept = (0..<rows).filter { !censored.contains($0) }
         let plan = try ALFFPlan(repetitionTime: tr, frames: rows, kept: kept)
         #expect(plan.method == .lombScargle)
-        let maps = data.withUnsafeBufferPointer { ALFF.compute($0, rows: rows, voxels: voxels, plan: plan) }
+        let maps = data.withUnsafeBufferPointer { ALFF.compute($0, rows: rows, voxels: voxels, plan: plan, parallelism: .available) }
         let ref = try Self.reference(data, rows: rows, voxels: voxels, tr: tr, band: (0.01, 0.08), kept: kept)
         Self.expectClose(maps.alff, ref.alff, 1e-4, "ALFF censored n=\(rows)")
         Self.expectClose(maps.falff, ref.falff, 1e-4, "fALFF censored n=\(rows)")
@@ -71,7 +71,7 @@ struct ALFFTests {
         // fALFF; ALFF then takes σ from the kept rows instead of all rows.
         var keptOnly: [Float] = []
         for t in kept { keptOnly += data[(t * voxels)..<((t + 1) * voxels)] }
-        let dropped = keptOnly.withUnsafeBufferPointer { ALFF.compute($0, rows: kept.count, voxels: voxels, plan: plan) }
+        let dropped = keptOnly.withUnsafeBufferPointer { ALFF.compute($0, rows: kept.count, voxels: voxels, plan: plan, parallelism: .available) }
         Self.expectClose(dropped.falff, maps.falff, 1e-6, "fALFF from kept rows")
         for v in 0..<voxels {
             func sd(_ xs: [Double]) -> Double { let m = xs.reduce(0, +) / Double(xs.count); return (xs.map { ($0 - m) * ($0 - m) }.reduce(0, +) / Double(xs.count)).squareRoot() }
@@ -86,12 +86,11 @@ struct ALFFTests {
         var data = Self.series(rows: rows, voxels: voxels, tr: 2, seed: 3)
         for t in 0..<rows { data[t * voxels + 5] = 42 }
         let plan = try ALFFPlan(repetitionTime: 2, frames: rows, kept: Array(0..<rows).filter { $0 % 7 != 3 })
-        let saved = Parallel.threadCount
-        defer { Parallel.threadCount = saved }
         var results: [ALFF.Maps] = []
         for threads in [1, 2] {
-            Parallel.threadCount = threads
-            results.append(data.withUnsafeBufferPointer { ALFF.compute($0, rows: rows, voxels: voxels, plan: plan) })
+            results.append(data.withUnsafeBufferPointer {
+                ALFF.compute($0, rows: rows, voxels: voxels, plan: plan, parallelism: Parallelism(threads: threads))
+            })
         }
         #expect(results[0] == results[1])
         #expect(results[0].alff[5] == 0 && results[0].falff[5] == 0)
@@ -123,7 +122,7 @@ struct ALFFTests {
 
     @Test("mean-normalised and z-scored maps")
     func standardized() {
-        let (m, z) = ALFF.standardized([1, 2, 3, 6])
+        let (m, z) = MaskStandardization.standardized([1, 2, 3, 6])
         #expect(m == [Float(1.0 / 3), Float(2.0 / 3), 1, 2])  // mean 3
         let sd: Double = (14.0 / 4).squareRoot()  // deviations −2, −1, 0, 3 from the mean 3
         #expect(abs(Double(z[0]) - (-2 / sd)) < 1e-6 && abs(Double(z[3]) - 3 / sd) < 1e-6)

@@ -40,7 +40,7 @@ struct ReHoTests {
     func matchesReference(hood: ReHoNeighbourhood) throws {
         let rows = 40
         let f = try Self.fixture(rows: rows, seed: UInt64(hood.rawValue))
-        let w = f.data.withUnsafeBufferPointer { ReHo.compute(series: $0, rows: rows, mask: f.mask, neighbourhood: hood) }
+        let w = f.data.withUnsafeBufferPointer { ReHo.compute(series: $0, rows: rows, mask: f.mask, neighbourhood: hood, parallelism: .available) }
         let ref = try Self.reference(f.data, rows: rows, maskPath: f.maskPath, neighbours: hood.rawValue)
         #expect(w.count == ref.count)
         let worst = zip(w, ref).map { abs(Double($0) - $1) }.max() ?? 0
@@ -51,7 +51,7 @@ struct ReHoTests {
     @Test("average ranks and the tie term of one column")
     func ranks() {
         var column: [Float] = [3, 1, 3, 2, -0.0, 0]
-        let ties = column.withUnsafeMutableBufferPointer { ReHo.rankColumns($0, rows: 6, voxels: 1) }
+        let ties = column.withUnsafeMutableBufferPointer { ReHo.rankColumns($0, rows: 6, voxels: 1, parallelism: .serial) }
         #expect(column == [5.5, 3, 5.5, 4, 1.5, 1.5])
         #expect(ties == [12])  // two pairs: 2 · (8 − 2)
     }
@@ -64,16 +64,15 @@ struct ReHoTests {
         var rng = SeededRandom(seed: 1)
         var data = (0..<(rows * 4)).map { _ in Float(rng.normal()) }
         for t in 0..<rows { data[t * 4 + 3] = 7 }  // constant: all ties
-        let w = data.withUnsafeBufferPointer { ReHo.compute(series: $0, rows: rows, mask: mask) }
+        let w = data.withUnsafeBufferPointer { ReHo.compute(series: $0, rows: rows, mask: mask, parallelism: .available) }
         #expect(abs(w[0] - 1) < 1e-6)
         #expect(w[3] == 0)
-        let saved = Parallel.threadCount
-        defer { Parallel.threadCount = saved }
         let f = try? Self.fixture(rows: 30, seed: 9)
         var results: [[Float]] = []
         for threads in [1, 3] {
-            Parallel.threadCount = threads
-            results.append(f!.data.withUnsafeBufferPointer { ReHo.compute(series: $0, rows: 30, mask: f!.mask) })
+            results.append(f!.data.withUnsafeBufferPointer {
+                ReHo.compute(series: $0, rows: 30, mask: f!.mask, parallelism: Parallelism(threads: threads))
+            })
         }
         #expect(results[0] == results[1])
     }

@@ -28,15 +28,16 @@ struct SmoothingTests {
         try Reference.runPython("spatial_reference.py", ["smooth", input, "\(fwhm)", expected])
         let nilearn = try Reference.readFloat32(expected)
         var ours = volume
-        let inMemory = try SmoothingStage.smooth(&ours, fwhm: fwhm)
+        let inMemory = try SmoothingStage.smooth(&ours, fwhm: fwhm, parallelism: .available)
         #expect(nilearn.count == ours.voxels.count)
         // From file to file (4D: streamed volume by volume): the same bits as smoothing the file's
         // volume in memory (re-read, since the header stores the affine in float32).
         let output = folder + "/smoothed.nii.gz"
-        let fromFiles = try SmoothingStage.run(input: input, output: output, fwhm: fwhm)
+        let fromFiles = try SmoothingStage.run(SmoothingStage.Request(input: input, output: output, fwhm: fwhm),
+                                               context: StageContext(parallelism: .available)).report
         let written = try NIfTIImage(path: output).readVolume()
         var reread = try NIfTIImage(path: input).readVolume()
-        try SmoothingStage.smooth(&reread, fwhm: fwhm)
+        try SmoothingStage.smooth(&reread, fwhm: fwhm, parallelism: .available)
         #expect(written.frames == volume.frames && written.voxels.map(\.bitPattern) == reread.voxels.map(\.bitPattern), "\(label): file output")
         #expect(fromFiles.nonFiniteReplaced == inMemory.nonFiniteReplaced)
         var worst: Float = 0, worstIndex = 0
@@ -80,7 +81,7 @@ struct SmoothingTests {
         let grid = Grid(nx: 15, ny: 13, nz: 9, affine: affine)
         try Self.expectMatchesNilearn(Self.volume(grid, frames: 1, seed: 4, nonFinite: false), fwhm: 7, "oblique")
         var v = Self.volume(grid, frames: 1, seed: 4)
-        let report = try SmoothingStage.smooth(&v, fwhm: 7)
+        let report = try SmoothingStage.smooth(&v, fwhm: 7, parallelism: .available)
         #expect(report.oblique)
         #expect(report.notes.contains { $0.hasPrefix("oblique affine") })
         #expect(report.notes.contains { $0.hasPrefix("anisotropic voxels") })
@@ -103,21 +104,18 @@ struct SmoothingTests {
         let grid = Grid(nx: 5, ny: 4, nz: 3, affine: .scaling(2, 2, 2))
         var v = Self.volume(grid, frames: 1, seed: 5)
         let original = v.voxels
-        try SmoothingStage.smooth(&v, fwhm: 0)
+        try SmoothingStage.smooth(&v, fwhm: 0, parallelism: .available)
         for (a, b) in zip(v.voxels, original) { #expect(a == (b.isFinite ? b : 0)) }
-        #expect(throws: SpatialError.invalidFWHM(value: -1)) { try SmoothingStage.smooth(&v, fwhm: -1) }
+        #expect(throws: SpatialError.invalidFWHM(value: -1)) { try SmoothingStage.smooth(&v, fwhm: -1, parallelism: .available) }
     }
 
     @Test("bit-identical for 1, 2 and 3 threads (3D and 4D)")
     func deterministic() {
-        let saved = Parallel.threadCount
-        defer { Parallel.threadCount = saved }
         for frames in [1, 4] {
             let v = Self.volume(Grid(nx: 33, ny: 27, nz: 19, affine: .scaling(2, 2, 2.5)), frames: frames, seed: 6)
             var results: [[Float]] = []
             for threads in [1, 2, 3] {
-                Parallel.threadCount = threads
-                results.append(GaussianSmoother(fwhm: 6, affine: v.grid.affine).smoothed(v).voxels)
+                results.append(GaussianSmoother(fwhm: 6, affine: v.grid.affine).smoothed(v, parallelism: Parallelism(threads: threads)).voxels)
             }
             #expect(results.allSatisfy { $0 == results[0] }, "frames \(frames)")
         }

@@ -112,7 +112,8 @@ struct SpatialCommandTests {
             outputs.append(try Data(contentsOf: URL(fileURLWithPath: out)))
         }
         #expect(outputs[0] == outputs[1])
-        let signal = try RestingStateSignal.load(bold: f.bold, mask: f.mask, sampleMask: f.sampleMask, minimumFrames: 3, purpose: "ReHo")
+        let signal = try RestingStateSignal.load(bold: f.bold, mask: f.mask, sampleMask: f.sampleMask, minimumFrames: 3, purpose: "ReHo",
+                                                 parallelism: .available)
         try Reference.writeFloat32(signal.keptRows, to: f.folder + "/kept.f32")
         try Reference.runPython("spatial_reference.py", ["reho", f.folder + "/kept.f32", "66", f.mask, "19", f.folder + "/w.f64"])
         let ref = try Data(contentsOf: URL(fileURLWithPath: f.folder + "/w.f64")).withUnsafeBytes { Array($0.bindMemory(to: Double.self)) }

@@ -65,7 +65,7 @@ struct GLMCommandTests {
         #expect(inference["permutations"] as? Int == 300 && inference["seed"] as? Int == 7)
         let contrasts = sidecar["contrasts"] as! [[String: Any]]
         #expect((contrasts[0]["permutation"] as! [String: Any])["method"] as? String == "Freedman-Lane")
-        #expect((sidecar["software"] as! [String: Any])["version"] as? String != nil)
+        #expect(sidecar["Software"] as? String == "cohortex" && sidecar["SoftwareVersion"] as? String != nil && sidecar["Stage"] as? String == "glm")
     }
 
     @Test("--chunk k/N runs combined with --from-chunks give the single run's maps bit for bit; --threads 1 and 2 agree",

@@ -44,7 +44,7 @@ struct LinearModelTests {
         let tests = reference["tests"] as! [[String: Any]]
         for (n, (spec, _)) in specs.enumerated() {
             let contrast = try Contrast(spec, design: design)
-            let fit = ObservedFit(y, plan: try ContrastPlan(model: model, contrast: contrast))
+            let fit = ObservedFit(y, plan: try ContrastPlan(model: model, contrast: contrast), parallelism: .available)
             let p = fit.pValues(twoSided: false)
             let ref = tests[n]
             let stat = StatsFixtures.doubles(ref["stat"]), refP = StatsFixtures.doubles(ref["p"])
@@ -87,7 +87,7 @@ struct LinearModelTests {
         #expect(contrast.effectSize == .oneSample)
         let plan = try ContrastPlan(model: model, contrast: contrast)
         #expect(plan.scheme == .signFlip)
-        let fit = ObservedFit(y, plan: plan)
+        let fit = ObservedFit(y, plan: plan, parallelism: .available)
         let reference = try StatsFixtures.python("ols", [
             "participants": folder + "/participants.tsv",
             "responses": try StatsFixtures.writeDoubles(values), "measures": measures,
@@ -110,7 +110,8 @@ struct LinearModelTests {
         let design = try DesignMatrix(table: table, formula: try ModelFormula("~ group"))
         let values = StatsFixtures.select(StatsFixtures.responses(table, measures: 3, seed: 32), table: table, participants: design.participants)
         let fit = ObservedFit(Responses(participants: design.rowCount, measures: 3, values: values),
-                              plan: try ContrastPlan(model: try LinearModel(design: design), contrast: try Contrast("pain-control", design: design)))
+                              plan: try ContrastPlan(model: try LinearModel(design: design), contrast: try Contrast("pain-control", design: design)),
+                              parallelism: .available)
         let g = try #require(fit.hedgesG())
         let groups = try table.column("group")
         for j in 0..<3 {

@@ -15,7 +15,7 @@ struct PermutationTests {
         let values = StatsFixtures.select(StatsFixtures.responses(table, measures: measures, seed: seed + 1, effect: 0.6),
                                           table: table, participants: design.participants)
         let plan = try ContrastPlan(model: try LinearModel(design: design), contrast: try Contrast(spec, design: design))
-        return (design, values, ObservedFit(Responses(participants: n, measures: measures, values: values), plan: plan))
+        return (design, values, ObservedFit(Responses(participants: n, measures: measures, values: values), plan: plan, parallelism: .available))
     }
 
     /// Largest gap between two empirical distribution functions (two-sample Kolmogorov–Smirnov D).
@@ -37,7 +37,7 @@ struct PermutationTests {
     func compareWithNilearn(fit: ObservedFit, design: DesignMatrix, values: [Double], tested: [Double], confounds: [[Double]]?,
                             twoSided: Bool, count: Int) throws {
         let settings = PermutationSettings(count: count, seed: 42, twoSided: twoSided)
-        let engine = PermutationEngine(fit: fit, settings: settings)
+        let engine = PermutationEngine(fit: fit, settings: settings, parallelism: .available)
         let observed = engine.observed()
         let partial = engine.run(blocks: 0..<engine.blockCount, permutations: 1..<(count + 1), observed: observed)
         let ours = PermutationResult.familyWise(observed: engine.compared(observed), maxima: partial.maxima)
@@ -89,7 +89,7 @@ struct PermutationTests {
                                           table: table, participants: design.participants)
         let plan = try ContrastPlan(model: try LinearModel(design: design), contrast: try Contrast("mean", design: design))
         #expect(plan.scheme == .signFlip)
-        let fit = ObservedFit(Responses(participants: 30, measures: 90, values: values), plan: plan)
+        let fit = ObservedFit(Responses(participants: 30, measures: 90, values: values), plan: plan, parallelism: .available)
         try compareWithNilearn(fit: fit, design: design, values: values, tested: [Double](repeating: 1, count: 30),
                                confounds: nil, twoSided: true, count: 2000)
     }
@@ -97,7 +97,7 @@ struct PermutationTests {
     @Test("measure chunks combine into exactly the single run's maxima, counts and FWE p-values")
     func measureChunksCombineExactly() throws {
         let (_, _, fit) = try Self.groupFit(n: 28, measures: 2600, seed: 300)
-        let engine = PermutationEngine(fit: fit, settings: PermutationSettings(count: 150, seed: 9, twoSided: true))
+        let engine = PermutationEngine(fit: fit, settings: PermutationSettings(count: 150, seed: 9, twoSided: true), parallelism: .available)
         #expect(engine.blockCount == 3)
         let observed = engine.observed()
         let whole = engine.run(blocks: 0..<3, permutations: 1..<151, observed: observed)
@@ -122,14 +122,11 @@ struct PermutationTests {
         let (_, _, fit) = try Self.groupFit(n: 25, measures: 1500, seed: 400, spec: "F(group)", formula: "~ group + age",
                                             groups: ["control", "pain", "recovered"])
         let count = 100
-        let engine = PermutationEngine(fit: fit, settings: PermutationSettings(count: count, seed: 3))
+        let engine = PermutationEngine(fit: fit, settings: PermutationSettings(count: count, seed: 3), parallelism: .serial)
         let observed = engine.observed()
-        let saved = Parallel.threadCount
-        defer { Parallel.threadCount = saved }
-        Parallel.threadCount = 1
         let one = engine.run(blocks: 0..<engine.blockCount, permutations: 1..<(count + 1), observed: observed)
-        Parallel.threadCount = 2
-        let two = engine.run(blocks: 0..<engine.blockCount, permutations: 1..<(count + 1), observed: observed)
+        let twoThreads = PermutationEngine(fit: fit, settings: PermutationSettings(count: count, seed: 3), parallelism: Parallelism(threads: 2))
+        let two = twoThreads.run(blocks: 0..<engine.blockCount, permutations: 1..<(count + 1), observed: observed)
         #expect(one.maxima.map(\.bitPattern) == two.maxima.map(\.bitPattern))
         #expect(one.exceedances == two.exceedances)
         let parts = (0..<3).map { k in

@@ -81,10 +81,10 @@ struct TFCETests {
         let values = StatsFixtures.select(StatsFixtures.responses(table, measures: grid.voxelCount, seed: 501),
                                           table: table, participants: design.participants)
         let plan = try ContrastPlan(model: try LinearModel(design: design), contrast: try Contrast("pain-control", design: design))
-        let fit = ObservedFit(Responses(participants: 20, measures: grid.voxelCount, values: values), plan: plan)
+        let fit = ObservedFit(Responses(participants: 20, measures: grid.voxelCount, values: values), plan: plan, parallelism: .available)
         #expect(fit.tested.count == grid.voxelCount)
         let count = 70
-        let engine = PermutationEngine(fit: fit, settings: PermutationSettings(count: count, seed: 5, twoSided: true))
+        let engine = PermutationEngine(fit: fit, settings: PermutationSettings(count: count, seed: 5, twoSided: true), parallelism: .available)
         let observed = engine.observed()
         let tfce = TFCE(grid: grid, voxels: fit.tested)
         let dh = TFCE.step(for: observed, twoSided: true)
