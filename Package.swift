@@ -1,13 +1,16 @@
 // swift-tools-version:6.1
 import PackageDescription
 
-// Layering: CNIfTI (C) → NIfTI (image model, I/O) → Kernels (voxel kernels) → Stats (group statistics)
-// → Pipeline (stages, cohorts) → cohortex (CLI: parsing and printing only). Lower layers never import higher ones.
+// Layering: Geometry (grids, affines, masks, volumes) and Tables (TSV) are the shared vocabulary;
+// CNIfTI (C) → NIfTI (image I/O) above them; Kernels (voxel kernels) and Stats (group statistics) use the
+// vocabulary but never the I/O module; Pipeline (stages) → cohortex (CLI: parsing and printing only).
+// Lower layers never import higher ones.
 let package = Package(
     name: "Cohortex",
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "cohortex", targets: ["cohortex"]),
+        .library(name: "Geometry", targets: ["Geometry"]),
         .library(name: "NIfTI", targets: ["NIfTI"]),
         .library(name: "Kernels", targets: ["Kernels"]),
         .library(name: "Stats", targets: ["Stats"]),
@@ -24,14 +27,16 @@ let package = Package(
             providers: [.apt(["libnifti-dev", "libnifti2-dev", "libisal-dev", "zlib1g-dev"])]
         ),
         .systemLibrary(name: "CBLAS", providers: [.apt(["libopenblas-dev"])]),
-        .target(name: "NIfTI", dependencies: ["CNIfTI"]),
+        .target(name: "Geometry"),
+        .target(name: "Tables"),
+        .target(name: "NIfTI", dependencies: ["CNIfTI", "Geometry", "Tables"]),
         .target(name: "Kernels", dependencies: [
-            "NIfTI", "CBLAS",
+            "Geometry", "CBLAS",
             .product(name: "RealModule", package: "swift-numerics"),
             .product(name: "ComplexModule", package: "swift-numerics"),
         ]),
         // Group statistics: design, contrasts, OLS, permutation inference, TFCE, FDR (nifticdf for distributions).
-        .target(name: "Stats", dependencies: ["NIfTI", "Kernels", "CNIfTI"]),
+        .target(name: "Stats", dependencies: ["Geometry", "Tables", "Kernels", "CNIfTI"]),
         .target(name: "Pipeline", dependencies: ["NIfTI", "Kernels", "Stats"]),
         .executableTarget(
             name: "cohortex",

@@ -32,7 +32,7 @@ public enum CleaningError: Error, Equatable, Sendable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .missingRepetitionTime: return "filtering needs the repetition time: the header has none; pass --tr SECONDS"
+        case .missingRepetitionTime: return "filtering needs the repetition time, and the header has none"
         case .noVolumesLeft(let frames): return "every one of the \(frames) volumes is censored"
         case .filter(let e): return e.description
         }

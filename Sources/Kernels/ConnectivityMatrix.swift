@@ -19,7 +19,7 @@ public enum ConnectivityMatrix {
         public var description: String {
             switch self {
             case .singular(let r, let n):
-                return "the covariance of \(r) regions over \(n) volumes is singular, so partial correlation is undefined; use --estimator ledoit-wolf"
+                return "the covariance of \(r) regions over \(n) volumes is singular, so partial correlation is undefined (a shrinkage estimator such as Ledoit–Wolf is not singular)"
             }
         }
     }

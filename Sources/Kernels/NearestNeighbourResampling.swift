@@ -1,4 +1,4 @@
-import NIfTI
+import Geometry
 
 /// Nearest-neighbour mapping between grids through their affines, with scipy/nilearn semantics
 /// (`resample_to_img(..., interpolation="nearest")`): a target voxel takes the source voxel at

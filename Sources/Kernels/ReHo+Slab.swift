@@ -1,4 +1,4 @@
-import NIfTI
+import Geometry
 
 /// The z-planes [z0, z1) of the grid plus one plane on each side, with a one-voxel zero halo in
 /// x and y: per volume, the ranks of in-mask voxels are scattered into it (zero elsewhere, so

@@ -1,4 +1,4 @@
-import NIfTI
+import Geometry
 
 /// The voxels whose series enter a voxel's Kendall's W (the voxel itself included), as AFNI 3dReHo.
 public enum ReHoNeighbourhood: Int, Sendable, Codable, CaseIterable {

@@ -1,5 +1,5 @@
 import Foundation
-import NIfTI
+import Geometry
 
 /// A sampled 1-D Gaussian, built exactly as `scipy.ndimage.gaussian_filter1d` builds it:
 /// radius `Int(truncate·σ + 0.5)`, weights `exp(−x²/2σ²)` normalised to sum 1 (in float64).

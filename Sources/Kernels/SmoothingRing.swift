@@ -1,5 +1,5 @@
 import Dispatch
-import NIfTI
+import Geometry
 
 /// Volumes on their way from the reader to the writer: each complete volume is smoothed on a worker
 /// while the next ones decompress, and volumes leave in order. A fixed ring of buffers bounds memory.

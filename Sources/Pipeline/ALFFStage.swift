@@ -92,7 +92,7 @@ public enum ALFFStage: Stage {
         } catch let error as ALFFPlanError {
             switch error {
             case .invalidBand: throw SpatialError.badBand(detail: error.description)
-            default: throw SpatialError.tooFewVolumes(path: bold, detail: error.description)
+            default: throw SpatialError.spectrumNotResolved(path: bold, detail: error.description)
             }
         }
     }

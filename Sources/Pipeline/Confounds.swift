@@ -7,7 +7,6 @@ public enum ConfoundError: Error, Equatable, Sendable, CustomStringConvertible, 
     case rowCountMismatch(path: String, rows: Int, volumes: Int, bold: String)
     case unknownStrategy(String)
     case notNumeric(path: String, column: String, line: Int, value: String)
-    case tooFewVolumes(run: String, kept: Int, frames: Int, detail: String, minimum: Int)
     case invalidRegex(String)
     case badSampleMask(path: String, reason: String)
 
@@ -21,8 +20,6 @@ public enum ConfoundError: Error, Equatable, Sendable, CustomStringConvertible, 
             return "unknown confound strategy \"\(s)\"; use 6P, 24P, 36P, acompcor, columns:NAME,NAME,… or regex:PATTERN"
         case .notNumeric(let p, let c, let line, let v):
             return "\(p): column \(c), line \(line): \"\(v)\" is not a number"
-        case .tooFewVolumes(let run, let kept, let frames, let detail, let minimum):
-            return "\(run): only \(kept) of \(frames) volumes remain after \(detail); at least \(minimum) are needed"
         case .badSampleMask(let p, let reason):
             return "\(p): invalid sample mask: \(reason)"
         case .invalidRegex(let pattern):

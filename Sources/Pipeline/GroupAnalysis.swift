@@ -43,9 +43,9 @@ public enum GroupAnalysisError: Error, Equatable, Sendable, CustomStringConverti
     public var description: String {
         switch self {
         case .duplicateLabel(let label, let contrasts):
-            return "contrasts \(contrasts.joined(separator: " and ")) both get the output label \(label); name them, e.g. --contrast 'name=…'"
-        case .tfceNeedsMaps: return "--tfce needs voxel maps (--maps): a regional table has no spatial neighbours"
-        case .chunkNeedsPermutations: return "--chunk splits the permutations: give --permutations > 0"
+            return "contrasts \(contrasts.joined(separator: " and ")) both get the output label \(label); give them distinct names"
+        case .tfceNeedsMaps: return "TFCE needs voxel maps: a regional table has no spatial neighbours"
+        case .chunkNeedsPermutations: return "a chunk is a share of the permutations: the permutation count must be above 0"
         }
     }
 

@@ -41,13 +41,13 @@ public struct LoadedRun: Sendable {
                             minimumKept: Int = 10, storage: Storage = .shifted, parallelism: Parallelism) throws -> LoadedRun {
         let image = try NIfTIImage(path: run.bold)
         guard image.header.dim.count >= 4, image.header.frames > 1 else {
-            throw NIfTIError.invalidField(path: run.bold, field: "dim", value: "\(image.header.dim)", expected: "a 4D BOLD series")
+            throw SignalError.notFourD(path: run.bold, frames: image.header.frames, needed: 2, purpose: "a functional run")
         }
         try image.requireGrid(mask.grid, referencePath: maskPath)
         let volumes = image.header.frames
         let dummy = options.censoring.dummyScans
         guard dummy < volumes else {
-            throw ConfoundError.tooFewVolumes(run: run.bold, kept: 0, frames: volumes, detail: "dropping \(dummy) dummy scans", minimum: minimumKept)
+            throw SignalError.tooFewVolumes(path: run.bold, kept: 0, frames: volumes, detail: "dropping \(dummy) dummy scans", minimum: minimumKept)
         }
         let frames = volumes - dummy
 
@@ -57,7 +57,7 @@ public struct LoadedRun: Sendable {
         if parameters.repetitionTime == nil {
             parameters.repetitionTime = headerTR
         } else if let header = headerTR, let given = parameters.repetitionTime, abs(header - given) > 1e-3 {
-            notes.append("\(run.bold): --tr \(given) s overrides the header's \(header) s")
+            notes.append("\(run.bold): the given repetition time \(given) s overrides the header's \(header) s")
         }
 
         // Confounds and censoring.
@@ -80,10 +80,10 @@ public struct LoadedRun: Sendable {
             fd = table.column("framewise_displacement").map { Array($0.dropFirst(dummy)) }
             dvars = table.column("std_dvars").map { Array($0.dropFirst(dummy)) }
             if options.censoring.fdThreshold != nil && fd == nil {
-                throw ConfoundError.missingColumns(path: path, strategy: "--fd-threshold", missing: ["framewise_displacement"], available: table.columns)
+                throw ConfoundError.missingColumns(path: path, strategy: "FD censoring", missing: ["framewise_displacement"], available: table.columns)
             }
             if options.censoring.dvarsThreshold != nil && dvars == nil {
-                throw ConfoundError.missingColumns(path: path, strategy: "--dvars-threshold", missing: ["std_dvars"], available: table.columns)
+                throw ConfoundError.missingColumns(path: path, strategy: "DVARS censoring", missing: ["std_dvars"], available: table.columns)
             }
             nonSteady = table.nonSteadyStateVolumes.map { $0 - dummy }.filter { $0 >= 0 }
             if let fd {
@@ -91,23 +91,22 @@ public struct LoadedRun: Sendable {
                 if !finite.isEmpty { meanFD = finite.reduce(0, +) / Double(finite.count); maxFD = finite.max() }
             }
         } else if options.censoring.censorsMotion {
-            throw ConfoundError.missingColumns(path: run.bold, strategy: "scrubbing", missing: ["framewise_displacement"], available: ["(no --confounds table given)"])
+            throw ConfoundError.missingColumns(path: run.bold, strategy: "scrubbing", missing: ["framewise_displacement"], available: ["(no confounds table given)"])
         }
         (kept, motionOutliers) = options.censoring.keptVolumes(frames: frames, fd: fd, dvars: dvars, alsoCensored: nonSteady + alsoCensored)
         guard kept.count >= minimumKept else {
-            throw ConfoundError.tooFewVolumes(run: run.bold, kept: kept.count, frames: frames,
-                                              detail: "censoring (\(motionOutliers) motion outliers, segments shorter than \(options.censoring.minSegment) removed)",
-                                              minimum: minimumKept)
+            throw SignalError.tooFewVolumes(path: run.bold, kept: kept.count, frames: frames,
+                                            detail: "censoring (\(motionOutliers) motion outliers, segments shorter than \(options.censoring.minSegment) removed)",
+                                            minimum: minimumKept)
         }
         let cleaning: CleaningOperator
         do {
             cleaning = try CleaningOperator(frames: frames, kept: kept.count < frames ? kept : nil,
                                             confounds: confoundColumns, parameters: parameters)
         } catch CleaningError.missingRepetitionTime {
-            throw NIfTIError.invalidField(path: run.bold, field: "pixdim[4]", value: "\(image.header.repetitionTime ?? 0)",
-                                          expected: "a repetition time for filtering (or pass --tr SECONDS)")
+            throw SignalError.missingRepetitionTime(path: run.bold)
         } catch let error as CleaningError {
-            throw ConfoundError.tooFewVolumes(run: run.bold, kept: kept.count, frames: frames, detail: error.description, minimum: minimumKept)
+            throw SignalError.cleaningFailed(path: run.bold, reason: error.description)
         }
 
         let series = try readSeries(image, mask: mask, bold: run.bold, dummy: dummy, frames: frames, cleaning: cleaning,

@@ -62,20 +62,20 @@ public struct RestingStateSignal: Sendable {
         let maskImage = try NIfTIImage(path: maskPath)
         try maskImage.requireGrid(image.grid, referencePath: run.bold)
         let mask = try maskImage.readMask()
-        guard !mask.isEmpty else { throw SpatialError.emptyMask(path: maskPath) }
+        guard !mask.isEmpty else { throw SignalError.emptyMask(path: maskPath) }
         let frames = image.header.frames
         guard frames >= minimumFrames else {
-            throw SpatialError.notFourD(path: run.bold, frames: frames, needed: minimumFrames, purpose: purpose)
+            throw SignalError.notFourD(path: run.bold, frames: frames, needed: minimumFrames, purpose: purpose)
         }
         guard options.cleaning.repetitionTime != nil || image.header.repetitionTime.map({ $0 > 0 }) == true else {
-            throw SpatialError.missingRepetitionTime(path: run.bold)
+            throw SignalError.missingRepetitionTime(path: run.bold)
         }
         let loaded = try LoadedRun.load(run, mask: mask, maskPath: maskPath, options: options, minimumKept: 2,
                                         storage: .cleaned(extracting: []), parallelism: parallelism)
         let kept = loaded.cleaning.outputFrames
         guard kept.count >= minimumFrames else {
-            throw SpatialError.tooFewVolumes(path: options.censoring.sampleMask ?? run.bold,
-                                             detail: "\(kept.count) of \(loaded.frames) volumes kept after censoring; \(purpose) needs at least \(minimumFrames)")
+            throw SignalError.tooFewVolumes(path: options.censoring.sampleMask ?? run.bold, kept: kept.count, frames: loaded.frames,
+                                            detail: "censoring (\(purpose))", minimum: minimumFrames)
         }
         let cleaned = clean(loaded, parallelism: parallelism)
         let keptSet = Set(kept)

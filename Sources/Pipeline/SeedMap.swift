@@ -38,7 +38,7 @@ public enum SeedMap {
         precondition(!seeds.isEmpty, "at least one seed")
         var timer = PhaseTimer()
         let mask = try timer.measure("mask") { try NIfTIImage(path: maskPath).readMask() }
-        guard !mask.isEmpty else { throw SpatialError.emptyMask(path: maskPath) }
+        guard !mask.isEmpty else { throw SignalError.emptyMask(path: maskPath) }
         let seedPositions = try timer.measure("seeds") { try seeds.map { try $0.positions(in: mask, parallelism: parallelism) } }
         var accumulator = FisherZAccumulator(maps: seeds.count, count: mask.count)
         var seedVoxels = [[Int]](repeating: [], count: seeds.count)

@@ -1,4 +1,4 @@
-import NIfTI
+import Tables
 
 /// One column of a design matrix and how it was coded.
 public struct DesignColumn: Sendable, Equatable {

@@ -1,5 +1,5 @@
 import Foundation
-import NIfTI
+import Geometry
 
 /// Threshold-free cluster enhancement (Smith & Nichols 2009) over the tested voxels of a grid:
 ///

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Kernels
 import Pipeline
 
 /// Prints `error` as one `cohortex: error: …` line on stderr and exits with status 1.
@@ -19,8 +20,29 @@ func reportingErrors(_ body: () throws -> Void) throws {
 
 /// Writes one `cohortex: error: …` line for `error`.
 func printError(_ error: Error) {
+    FileHandle.standardError.write(Data("cohortex: error: \(describe(error))\n".utf8))
+}
+
+/// The library's message (which never names a flag), followed by the flag to change where one applies.
+func describe(_ error: Error) -> String {
     let text = (error as? LocalizedError)?.errorDescription ?? "\(error)"
-    FileHandle.standardError.write(Data("cohortex: error: \(text)\n".utf8))
+    return flagHint(for: error).map { "\(text) (\($0))" } ?? text
+}
+
+/// The command-line remedy for a library error, if there is one.
+func flagHint(for error: Error) -> String? {
+    switch error {
+    case SignalError.missingRepetitionTime, CleaningError.missingRepetitionTime: return "pass --tr SECONDS"
+    case SpatialError.invalidFWHM: return "check --fwhm"
+    case SpatialError.badBand: return "check --band"
+    case SpatialError.badNeighbourhood: return "check --neighbourhood"
+    case SpatialError.filterWithBand: return "use --band, not --high-pass/--low-pass"
+    case ConnectivityMatrix.MatrixError.singular: return "use --estimator ledoit-wolf"
+    case GroupAnalysisError.duplicateLabel: return "name them, e.g. --contrast 'name=…'"
+    case GroupAnalysisError.tfceNeedsMaps: return "--tfce needs --maps"
+    case GroupAnalysisError.chunkNeedsPermutations: return "give --permutations > 0 with --chunk"
+    default: return nil
+    }
 }
 
 /// Checks a request before any data is read: a request the library refuses is a usage error (exit 64).
@@ -28,7 +50,7 @@ func validated<R>(_ request: R, _ check: (R) throws -> Void) throws -> R {
     do {
         try check(request)
     } catch {
-        throw ValidationError((error as? LocalizedError)?.errorDescription ?? "\(error)")
+        throw ValidationError(describe(error))
     }
     return request
 }

@@ -56,7 +56,7 @@ struct FunctionalBadInputTests {
             _ = try SeedMap.compute(runs: [FunctionalRun(bold: r.bold, confounds: r.confounds)], maskPath: r.mask, seeds: [Self.seed],
                                 options: DenoisingOptions(strategy: .sixP, censoring: Censoring(fdThreshold: 0.5)), parallelism: .available)
             Issue.record("expected an error")
-        } catch let ConfoundError.tooFewVolumes(run, kept, frames, _, minimum) {
+        } catch let SignalError.tooFewVolumes(run, kept, frames, _, minimum) {
             #expect(minimum == 10)
             #expect(run == r.bold && kept < 10 && frames == 40)
         }
@@ -73,7 +73,7 @@ struct FunctionalBadInputTests {
 
     @Test func filteringWithoutAnyTRIsAnError() throws {
         let r = try Self.run(tr: 0)
-        #expect(throws: NIfTIError.invalidField(path: r.bold, field: "pixdim[4]", value: "0.0", expected: "a repetition time for filtering (or pass --tr SECONDS)")) {
+        #expect(throws: SignalError.missingRepetitionTime(path: r.bold)) {
             try SeedMap.compute(runs: [FunctionalRun(bold: r.bold)], maskPath: r.mask, seeds: [Self.seed],
                             options: DenoisingOptions(cleaning: CleaningParameters(highPass: 0.01)), parallelism: .available)
         }
@@ -94,7 +94,7 @@ struct FunctionalBadInputTests {
 
     @Test func threeDimensionalBoldIsRefused() throws {
         let r = try Self.run()
-        #expect(throws: NIfTIError.self) {
+        #expect(throws: SignalError.notFourD(path: r.mask, frames: 1, needed: 2, purpose: "a functional run")) {
             try SeedMap.compute(runs: [FunctionalRun(bold: r.mask)], maskPath: r.mask, seeds: [Self.seed], options: DenoisingOptions(), parallelism: .available)
         }
     }

@@ -8,6 +8,7 @@ public enum TableError: Error, Equatable, Sendable, CustomStringConvertible, Loc
     case duplicateColumn(path: String, column: String)
     case missingColumn(path: String, column: String, available: [String])
     case notNumeric(path: String, column: String, line: Int, value: String)
+    case unreadable(path: String, reason: String)
 
     public var description: String {
         switch self {
@@ -18,6 +19,7 @@ public enum TableError: Error, Equatable, Sendable, CustomStringConvertible, Loc
         case .duplicateColumn(let p, let c): return "\(p): column \"\(c)\" appears twice in the header"
         case .missingColumn(let p, let c, let available):
             return "\(p): no column \"\(c)\"; available: \(available.joined(separator: ", "))"
+        case .unreadable(let p, let reason): return "\(p): cannot read the table: \(reason)"
         case .notNumeric(let p, let c, let line, let value):
             return "\(p): column \"\(c)\", line \(line): \"\(value)\" is not a number (use n/a for missing)"
         }
@@ -44,7 +46,7 @@ public struct TSVTable: Sendable, Equatable {
         guard FileManager.default.fileExists(atPath: path) else { throw TableError.fileNotFound(path: path) }
         let text: String
         do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
-            throw NIfTIError.unreadable(path: path, reason: error.localizedDescription)
+            throw TableError.unreadable(path: path, reason: error.localizedDescription)
         }
         // "\r\n" is one Character in Swift: normalise line ends before splitting.
         var lines = text.replacingOccurrences(of: "\r\n", with: "\n")
@@ -103,11 +105,6 @@ public struct TSVTable: Sendable, Equatable {
     /// Tab-separated text with a trailing newline.
     public var text: String {
         ([columns] + rows).map { $0.joined(separator: "\t") }.joined(separator: "\n") + "\n"
-    }
-
-    /// Writes the table to `path` atomically.
-    public func write(to path: String) throws {
-        try AtomicFile.write(text, to: path)
     }
 
     /// A number as written in output tables: shortest round-trip form, `n/a` when not finite.
