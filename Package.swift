@@ -43,15 +43,22 @@ let package = Package(
             dependencies: [
                 "NIfTI", "Kernels", "Stats", "Pipeline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            // The CLI module is parsing and printing only; testable in release so CLITests can parse in-process.
+            swiftSettings: [.unsafeFlags(["-enable-testing"])]
         ),
-        // Test helpers: reference-Python runner, seeded RNG, paths to built products.
+        // Test helpers: reference-Python runner, seeded RNG, generated cohorts, paths to built products.
         .target(name: "TestSupport", dependencies: ["NIfTI"], path: "Sources/TestSupport"),
         .testTarget(name: "NIfTITests", dependencies: ["NIfTI", "TestSupport"]),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "NIfTI", "TestSupport"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Kernels", "NIfTI", "TestSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["NIfTI", "TestSupport"]),
-        .testTarget(name: "SpatialTests", dependencies: ["Pipeline", "Kernels", "NIfTI", "TestSupport"]),
-        .testTarget(name: "StatsTests", dependencies: ["Stats", "Pipeline", "Kernels", "NIfTI", "TestSupport"]),
+        .testTarget(name: "StatsTests", dependencies: ["Stats", "Kernels", "NIfTI", "TestSupport"]),
+        // In-process parsing of every subcommand (flags → stage requests, usage errors).
+        .testTarget(name: "CLITests", dependencies: [
+            "cohortex", "Pipeline", "Kernels", "Stats",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        // The built binary, run as a user runs it, on generated data checked against the Python references.
+        .testTarget(name: "EndToEndTests", dependencies: ["Pipeline", "Stats", "Kernels", "NIfTI", "TestSupport"]),
     ]
 )

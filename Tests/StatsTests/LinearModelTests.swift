@@ -7,7 +7,7 @@ import TestSupport
 
 @Suite("GLM against statsmodels OLS")
 struct LinearModelTests {
-    static let groupColumn = "C(group, Treatment('control'))"
+    static let groupColumn = StatsFixtures.groupColumn
 
     @Test("t and F statistics, one-sided p, estimates and standard errors match statsmodels to 1e-5 relative")
     func matchesStatsmodels() throws {

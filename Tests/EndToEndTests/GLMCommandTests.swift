@@ -121,7 +121,7 @@ struct GLMCommandTests {
         let values = StatsFixtures.select(responses, table: table, participants: kept)
         let filtered = TSVTable(columns: table.columns, rows: table.rows.filter { kept.contains($0[0]) })
         try filtered.write(to: folder + "/kept.tsv")
-        let g = LinearModelTests.groupColumn
+        let g = StatsFixtures.groupColumn
         let reference = try StatsFixtures.python("ols", [
             "participants": folder + "/kept.tsv", "responses": try StatsFixtures.writeDoubles(values), "measures": 9,
             "formula": "y ~ \(g) + age + C(sex, Treatment('F')) + mean_fd",

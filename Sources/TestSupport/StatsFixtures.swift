@@ -1,13 +1,14 @@
 import Foundation
 import NIfTI
-import Stats
-import TestSupport
 
 /// Generated cohorts and the Python reference runner shared by the Stats tests.
-enum StatsFixtures {
+public enum StatsFixtures {
+    /// The patsy spelling of the group column with control as reference (statsmodels references).
+    public static let groupColumn = "C(group, Treatment('control'))"
+
     /// A cohort of `n` participants: group (control/pain/recovered or two levels), age (one n/a),
     /// sex, mean_fd; deterministic for a seed.
-    static func participants(n: Int, seed: UInt64, groups: [String] = ["control", "pain", "recovered"],
+    public static func participants(n: Int, seed: UInt64, groups: [String] = ["control", "pain", "recovered"],
                              missingAge: Bool = true) -> TSVTable {
         var rng = SeededRandom(seed: seed)
         var rows: [[String]] = []
@@ -23,7 +24,7 @@ enum StatsFixtures {
 
     /// participants × measures responses with a group effect on the first third of the measures
     /// and an age effect on every measure.
-    static func responses(_ table: TSVTable, measures: Int, seed: UInt64, effect: Double = 0.8) -> [[Double]] {
+    public static func responses(_ table: TSVTable, measures: Int, seed: UInt64, effect: Double = 0.8) -> [[Double]] {
         var rng = SeededRandom(seed: seed)
         let groups = try! table.column("group")
         let ages = try! table.numericColumn("age")
@@ -36,13 +37,13 @@ enum StatsFixtures {
     }
 
     /// The rows of `rows` for `participants`, flattened row-major.
-    static func select(_ rows: [[Double]], table: TSVTable, participants: [String]) -> [Double] {
+    public static func select(_ rows: [[Double]], table: TSVTable, participants: [String]) -> [Double] {
         let ids = try! table.column("participant_id")
         return participants.flatMap { rows[ids.firstIndex(of: $0)!] }
     }
 
     /// Runs `stats_reference.py COMMAND` with `spec` written to a JSON file; returns the parsed output.
-    static func python(_ command: String, _ spec: [String: Any]) throws -> [String: Any] {
+    public static func python(_ command: String, _ spec: [String: Any]) throws -> [String: Any] {
         let folder = try Reference.temporaryFolder()
         let path = folder + "/spec.json"
         try JSONSerialization.data(withJSONObject: spec).write(to: URL(fileURLWithPath: path))
@@ -50,16 +51,16 @@ enum StatsFixtures {
     }
 
     /// Writes float64 values to a new temporary file.
-    static func writeDoubles(_ values: [Double]) throws -> String {
+    public static func writeDoubles(_ values: [Double]) throws -> String {
         let path = try Reference.temporaryFolder() + "/values.f64"
         try values.withUnsafeBytes { try Data($0).write(to: URL(fileURLWithPath: path)) }
         return path
     }
 
-    static func doubles(_ any: Any?) -> [Double] { (any as? [Any] ?? []).map { ($0 as? NSNumber)?.doubleValue ?? .nan } }
+    public static func doubles(_ any: Any?) -> [Double] { (any as? [Any] ?? []).map { ($0 as? NSNumber)?.doubleValue ?? .nan } }
 
     /// |a − b| ≤ tolerance · max(|b|, floor).
-    static func relativeError(_ a: Double, _ b: Double, floor: Double = 1) -> Double {
+    public static func relativeError(_ a: Double, _ b: Double, floor: Double = 1) -> Double {
         abs(a - b) / max(abs(b), floor)
     }
 }

@@ -1,7 +1,6 @@
 import Foundation
 import Kernels
 import NIfTI
-import Pipeline
 import Testing
 import TestSupport
 
