@@ -120,7 +120,7 @@ public enum GrayMatterVolume {
 
     /// Computes the table. The GM map is streamed once; regions are carried onto its grid first.
     public static func run(gm gmPath: String, wm: String? = nil, csf: String? = nil, regions: Regions) throws -> Result {
-        let grid = try NIfTIImage(path: gmPath).grid
+        let grid = try checkedGrid(gmPath)
         return try run(gm: gmPath, wm: wm, csf: csf, prepared: PreparedRegions(regions, grid: grid, mapPath: gmPath))
     }
 
@@ -239,7 +239,7 @@ extension GrayMatterVolume {
         precondition(wms.map { $0.count == gms.count } ?? true && csfs.map { $0.count == gms.count } ?? true,
                      "one WM and one CSF map per GM map")
         var cache: [Grid: Swift.Result<PreparedRegions, Error>] = [:]
-        let grids: [Swift.Result<Grid, Error>] = gms.map { path in Swift.Result { try NIfTIImage(path: path).grid } }
+        let grids: [Swift.Result<Grid, Error>] = gms.map { path in Swift.Result { try checkedGrid(path) } }
         for case .success(let grid) in grids where cache[grid] == nil {
             let example = gms[grids.firstIndex { (try? $0.get()) == grid }!]
             cache[grid] = Swift.Result { try PreparedRegions(regions, grid: grid, mapPath: example) }
@@ -251,6 +251,14 @@ extension GrayMatterVolume {
                 return try run(gm: gms[n], wm: wms?[n], csf: csfs?[n], prepared: try prepared.value[grid]!.get())
             }
         }
+    }
+
+    /// The grid of a map whose file can hold the voxels its header claims: regions are carried onto
+    /// the grid (arrays of its size) before the map itself is read.
+    static func checkedGrid(_ path: String) throws -> Grid {
+        let image = try NIfTIImage(path: path)
+        try image.checkVoxelDataSize()
+        return image.grid
     }
 
     /// The participant label of a BIDS file name (`sub-01_…` → `sub-01`), else the name without extension.

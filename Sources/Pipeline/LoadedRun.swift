@@ -44,6 +44,7 @@ public struct LoadedRun: Sendable {
             throw NIfTIError.invalidField(path: run.bold, field: "dim", value: "\(image.header.dim)", expected: "a 4D BOLD series")
         }
         try image.requireGrid(mask.grid, referencePath: maskPath)
+        try image.checkVoxelDataSize()  // the operator and series buffers are sized by the header
         let volumes = image.header.frames
         let dummy = options.censoring.dummyScans
         guard dummy < volumes else {

@@ -26,7 +26,9 @@ public enum RegionConnectivity {
                            kind: ConnectivityMatrix.Kind, estimator: ConnectivityMatrix.Estimator,
                            options: DenoisingOptions) throws -> Result {
         guard let first = runs.first else { throw NIfTIError.invalidField(path: atlasPath, field: "runs", value: "0", expected: "at least one --bold") }
-        let grid = try NIfTIImage(path: first.bold).grid
+        let firstImage = try NIfTIImage(path: first.bold)
+        try firstImage.checkVoxelDataSize()  // the atlas is carried onto this grid before any voxel is read
+        let grid = firstImage.grid
         let prepared = try GrayMatterVolume.PreparedRegions(.atlas(path: atlasPath, labels: labelPath), grid: grid, mapPath: first.bold)
         let onGrid = prepared.labels!
         let mask = VoxelMask(grid: grid, indices: onGrid.indices.filter { onGrid[$0] != 0 })

@@ -69,6 +69,7 @@ public enum SmoothingStage {
         guard fwhm >= 0, fwhm.isFinite else { throw SpatialError.invalidFWHM(value: fwhm) }
         var timer = PhaseTimer()
         let image = try NIfTIImage(path: input)
+        try image.checkVoxelDataSize()  // before the output's temporary file and buffers sized by the header
         let description = "cohortex smooth \(fwhm)mm"
         var report: Report
         if image.header.frames > 1 {
