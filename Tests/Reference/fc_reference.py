@@ -308,23 +308,25 @@ def conmat(bold, atlas, p, out):
 
 def cleaned_in_mask(bold, mask_path, p):
     """In-mask series (x fastest order, as Cohortex) cleaned by nilearn.signal.clean with the run's
-    confounds and censoring, no standardisation; returns (kept rows × voxels, kept indices, TR, volumes)."""
+    confounds and censoring, no standardisation; returns (kept rows × voxels, kept indices, TR, volumes,
+    which voxels held NaN/Inf — zeroed here)."""
     from nilearn import signal
     img, conf, sample_mask = prepared(bold, p)
     data = np.asarray(img.dataobj, dtype=np.float64)
     m = np.asarray(nib.load(mask_path).dataobj).ravel(order="F")
     flat = data.reshape(-1, data.shape[3], order="F")[np.flatnonzero(m != 0)].T
-    flat[:, ~np.isfinite(flat).all(axis=0)] = 0
+    bad = ~np.isfinite(flat).all(axis=0)
+    flat[:, bad] = 0
     cleaned = signal.clean(flat, confounds=conf, sample_mask=sample_mask, detrend=p.get("detrend", True), standardize=None,
                            low_pass=p.get("low_pass"), high_pass=p.get("high_pass"), t_r=p.get("t_r"))
     kept = np.arange(flat.shape[0]) if sample_mask is None else np.asarray(sample_mask)
-    return cleaned, kept, p.get("t_r"), flat.shape[0]
+    return cleaned, kept, p.get("t_r"), flat.shape[0], bad
 
 
 def alff_clean(bold, mask_path, p, out):
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import spatial_reference as sr
-    cleaned, kept, tr, volumes = cleaned_in_mask(bold, mask_path, p)
+    cleaned, kept, tr, volumes, _ = cleaned_in_mask(bold, mask_path, p)
     censored = len(kept) < volumes
     alff, falff = sr.alff_matrix(cleaned, tr, p["band"][0], p["band"][1], list(kept) if censored else None,
                                  volumes if censored else None)
@@ -334,8 +336,9 @@ def alff_clean(bold, mask_path, p, out):
 def reho_clean(bold, mask_path, p, out):
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import spatial_reference as sr
-    cleaned, _, _, _ = cleaned_in_mask(bold, mask_path, p)
-    sr.reho(cleaned, mask_path, p["neighbours"]).astype(np.float64).tofile(out)
+    cleaned, _, _, _, bad = cleaned_in_mask(bold, mask_path, p)
+    # NaN/Inf voxels are left out of every neighbourhood (as out-of-mask voxels) and get W = 0.
+    sr.reho(cleaned, mask_path, p["neighbours"], exclude=bad).astype(np.float64).tofile(out)
 
 
 def clean(signals_path, t, v, p, out):
