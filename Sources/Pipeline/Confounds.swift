@@ -10,6 +10,7 @@ public enum ConfoundError: Error, Equatable, Sendable, CustomStringConvertible, 
     case tooFewVolumes(run: String, kept: Int, frames: Int, detail: String, minimum: Int)
     case invalidRegex(String)
     case nonFiniteValues(path: String, column: String, rows: [Int])
+    case tooFewDegreesOfFreedom(run: String, effective: Double, kept: Int, confounds: String, minimum: Double)
 
     public var description: String {
         switch self {
@@ -25,6 +26,8 @@ public enum ConfoundError: Error, Equatable, Sendable, CustomStringConvertible, 
             return "\(run): only \(kept) of \(frames) volumes remain after \(detail); at least \(minimum) are needed"
         case .invalidRegex(let pattern):
             return "invalid confound regular expression \"\(pattern)\""
+        case .tooFewDegreesOfFreedom(let run, let effective, let kept, let confounds, let minimum):
+            return "\(run): cleaning leaves \(String(format: "%.1f", effective)) effective degrees of freedom of \(kept) kept volumes (confounds: \(confounds)); at least \(String(format: "%g", minimum)) are needed for a meaningful map"
         case .nonFiniteValues(let p, let c, let rows):
             let shown = rows.prefix(10).map(String.init).joined(separator: ", ") + (rows.count > 10 ? ", … (\(rows.count) rows)" : "")
             return "\(p): column \(c) has no finite value in data row(s) \(shown) (1-based, header not counted); only the first row of derivative, framewise_displacement and dvars columns may be n/a"

@@ -89,6 +89,7 @@ public struct RestingStateSignal: Sendable {
             ("ConfoundsFile", run.confounds.map { .string($0) } ?? .null),
             ("ConfoundColumns", .array(qc.confoundColumns.map { .string($0) })),
             ("ConfoundRank", .int(qc.confoundRank)),
+            ("EffectiveDegreesOfFreedom", .number(qc.effectiveDegreesOfFreedom)),
             ("DummyScans", .int(qc.dummyScans)),
             ("CensoredVolumes", .ints((0..<loaded.frames).filter { !keptSet.contains($0) }.map { $0 + qc.dummyScans })),
             ("SampleMask", options.censoring.sampleMask.map { .string($0) } ?? .null),

@@ -19,6 +19,10 @@
         with spatial_reference.py's definitions (keys band [lo, hi] / neighbours)
   clean SIGNALS.f64 T V JSON_PARAMS OUT.f64
         nilearn.signal.clean on a T×V float64 matrix (C order)
+  dof T JSON_PARAMS
+        prints the effective degrees of freedom nu = tr(CC')^2 / tr((CC')^2) of nilearn's cleaning:
+        C = signal.clean applied to the T×T identity (column j = response to an impulse at volume j),
+        without standardisation, each column then centred (the cleaned signals are centred before use)
 JSON_PARAMS keys: detrend, high_pass, low_pass, t_r, strategy (6P/24P/36P/acompcor/none),
 fd_threshold, dvars_threshold, scrub, dummy, sphere [x,y,z,r], seed_mask, kind, estimator, confounds_f64
 """
@@ -353,6 +357,19 @@ def clean(signals_path, t, v, p, out):
     np.ascontiguousarray(y, dtype=np.float64).tofile(out)
 
 
+def degrees_of_freedom(t, p):
+    from nilearn import signal
+    conf = None
+    if p.get("confounds_f64"):
+        conf = np.fromfile(p["confounds_f64"], dtype=np.float64).reshape(t, -1)
+    mask = np.asarray(p["sample_mask"]) if p.get("sample_mask") is not None else None
+    c = signal.clean(np.eye(t), confounds=conf, sample_mask=mask, detrend=p.get("detrend", True), standardize=False,
+                     low_pass=p.get("low_pass"), high_pass=p.get("high_pass"), t_r=p.get("t_r"))
+    c = c - c.mean(axis=0)
+    g = c @ c.T
+    return np.trace(g) ** 2 / np.trace(g @ g)
+
+
 if __name__ == "__main__":
     cmd = sys.argv[1]
     if cmd == "make-run":
@@ -370,5 +387,7 @@ if __name__ == "__main__":
         reho_clean(sys.argv[2], sys.argv[3], json.loads(sys.argv[4]), sys.argv[5])
     elif cmd == "clean":
         clean(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), json.loads(sys.argv[5]), sys.argv[6])
+    elif cmd == "dof":
+        print(repr(float(degrees_of_freedom(int(sys.argv[2]), json.loads(sys.argv[3])))))
     else:
         sys.exit(f"unknown command {cmd}")
