@@ -52,6 +52,7 @@ extension NIfTIImage {
 
     /// Reads only the in-mask voxels of every frame, streaming: the full 4D array is never held.
     public func readMasked(_ mask: VoxelMask) throws -> MaskedSeries {
+        try checkVoxelDataSize()
         let frames = header.frames
         let v = mask.count
         let values = try [Float](unsafeUninitializedCapacity: v * frames) { out, initialized in

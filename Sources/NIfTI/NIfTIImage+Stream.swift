@@ -12,6 +12,7 @@ extension NIfTIImage {
     /// Streams every voxel in file order (x fastest, then y, z, frame) as scaled Float32 chunks.
     /// The file is read (and inflated) on a background thread while `body` consumes the previous chunk.
     public func forEachChunk(_ body: (_ firstVoxel: Int, _ values: UnsafeBufferPointer<Float>) throws -> Void) throws {
+        try checkVoxelDataSize()
         let decoder = VoxelDecoder(header: header)
         let scratch = UnsafeMutableBufferPointer<Float>.allocate(capacity: chunkVoxels)
         defer { scratch.deallocate() }
@@ -28,6 +29,7 @@ extension NIfTIImage {
 
     /// Reads the whole image into memory as Float32 (all frames).
     public func readVolume() throws -> Volume {
+        try checkVoxelDataSize()
         let decoder = VoxelDecoder(header: header)
         let total = header.voxelCount
         let voxels = try [Float](unsafeUninitializedCapacity: total) { buffer, initialized in
@@ -71,9 +73,35 @@ extension NIfTIImage {
         }
     }
 
+    /// Deflate's largest expansion (258-byte matches coded in about 2 bits): no gzip file inflates
+    /// to more than 1032 times its size.
+    static let maximumDeflateRatio = 1032
+
+    /// Refuses a header that claims more voxel data than its file can hold — more than the bytes
+    /// after `vox_offset`, or more than 1032 × the size of a gzip file — before anything is allocated
+    /// for it (a 4 KB file claiming 2048³ voxels would otherwise abort on a failed allocation).
+    /// One `stat`; callers that size buffers from the header call it first. Short gzip data within
+    /// the bound is still caught while streaming.
+    public func checkVoxelDataSize() throws {
+        _ = try openCheckedDataFile()
+    }
+
     /// A byte stream positioned at the first voxel, after checking that the data file exists
     /// and that `vox_offset` lies inside it.
     func openDataStream() throws -> ByteStream {
+        let (file, gzip) = try openCheckedDataFile()
+        let offset = header.voxOffset
+        if gzip {
+            let stream = try GzipInflater(file: file)
+            let skipped = try stream.skip(offset)
+            if skipped < offset { throw NIfTIError.voxOffsetBeyondEnd(path: imagePath, offset: offset, fileSize: skipped) }
+            return stream
+        }
+        return try PlainFileStream(file: file, offset: offset)
+    }
+
+    /// The opened data file and whether it is gzip-compressed, once its size can hold the claimed voxels.
+    private func openCheckedDataFile() throws -> (file: FileHandleBox, gzip: Bool) {
         guard FileManager.default.fileExists(atPath: imagePath) else {
             throw NIfTIError.missingImageFile(path: path, expected: imagePath)
         }
@@ -82,15 +110,16 @@ extension NIfTIImage {
         let offset = header.voxOffset
         let needed = header.voxelCount * header.datatype.byteSize
         if try isGzip(file) {
-            let stream = try GzipInflater(file: file)
-            let skipped = try stream.skip(offset)
-            if skipped < offset { throw NIfTIError.voxOffsetBeyondEnd(path: imagePath, offset: offset, fileSize: skipped) }
-            return stream
+            let (bound, overflow) = size.multipliedReportingOverflow(by: Self.maximumDeflateRatio)
+            if !overflow && (needed > bound || offset > bound - needed) {
+                throw NIfTIError.exceedsCompressedBound(path: imagePath, expectedBytes: needed, compressedBytes: size)
+            }
+            return (file, true)
         }
         if offset > size { throw NIfTIError.voxOffsetBeyondEnd(path: imagePath, offset: offset, fileSize: size) }
         if size - offset < needed {
             throw NIfTIError.truncatedData(path: imagePath, expectedBytes: needed, availableBytes: size - offset)
         }
-        return try PlainFileStream(file: file, offset: offset)
+        return (file, false)
     }
 }

@@ -9,6 +9,8 @@ public enum ConfoundError: Error, Equatable, Sendable, CustomStringConvertible, 
     case notNumeric(path: String, column: String, line: Int, value: String)
     case invalidRegex(String)
     case badSampleMask(path: String, reason: String)
+    case nonFiniteValues(path: String, column: String, rows: [Int])
+    case tooFewDegreesOfFreedom(run: String, effective: Double, kept: Int, confounds: String, minimum: Double)
 
     public var description: String {
         switch self {
@@ -24,6 +26,11 @@ public enum ConfoundError: Error, Equatable, Sendable, CustomStringConvertible, 
             return "\(p): invalid sample mask: \(reason)"
         case .invalidRegex(let pattern):
             return "invalid confound regular expression \"\(pattern)\""
+        case .tooFewDegreesOfFreedom(let run, let effective, let kept, let confounds, let minimum):
+            return "\(run): cleaning leaves \(String(format: "%.1f", effective)) effective degrees of freedom of \(kept) kept volumes (confounds: \(confounds)); at least \(String(format: "%g", minimum)) are needed for a meaningful map"
+        case .nonFiniteValues(let p, let c, let rows):
+            let shown = rows.prefix(10).map(String.init).joined(separator: ", ") + (rows.count > 10 ? ", … (\(rows.count) rows)" : "")
+            return "\(p): column \(c) has no finite value in data row(s) \(shown) (1-based, header not counted); only the first row of derivative, framewise_displacement and dvars columns may be n/a"
         }
     }
 
@@ -100,13 +107,17 @@ public struct ConfoundsTable: Sendable {
     public let columns: [String]
     public let values: [String: [Double]]
     public let rows: Int
+    /// Columns whose first data row is literally `n/a` (fMRIPrep's mark for "no value for volume 0").
+    let leadingNotAvailable: Set<String>
 
     public init(contentsOf path: String) throws {
         let table = try TSVTable(contentsOf: path)
         var values: [String: [Double]] = [:]
+        var leading: Set<String> = []
         for (c, name) in table.columns.enumerated() {
             values[name] = try table.rows.enumerated().map { n, row in
                 let field = row[c].trimmingCharacters(in: .whitespaces)
+                if n == 0 && field == "n/a" { leading.insert(name) }
                 if TSVTable.isMissing(field) { return .nan }
                 guard let v = Double(field) else { throw ConfoundError.notNumeric(path: path, column: name, line: n + 2, value: field) }
                 return v
@@ -116,17 +127,32 @@ public struct ConfoundsTable: Sendable {
         columns = table.columns
         self.values = values
         rows = table.rows.count
+        leadingNotAvailable = leading
     }
 
-    /// The strategy's columns with `n/a` replaced by 0 (fMRIPrep writes n/a in the first row of
-    /// derivatives), from row `first` on; an error names any missing column and lists the available ones.
+    /// The strategy's columns from row `first` on; an error names any missing column and lists the
+    /// available ones. fMRIPrep cannot compute a derivative, FD or DVARS for the first volume and writes
+    /// `n/a` there: that one cell becomes 0. Any other `n/a`, NaN, empty or infinite cell would silently
+    /// enter the regression, so it is an error naming the column and rows.
     public func select(_ strategy: ConfoundStrategy, from first: Int = 0) throws -> (names: [String], columns: [[Double]]) {
         let names = try strategy.columns(available: columns)
         let missing = names.filter { values[$0] == nil }
         guard missing.isEmpty else {
             throw ConfoundError.missingColumns(path: path, strategy: strategy.description, missing: missing, available: columns)
         }
-        return (names, names.map { values[$0]!.dropFirst(first).map { $0.isNaN ? 0 : $0 } })
+        let selected = try names.map { name -> [Double] in
+            let column = values[name]!
+            let leadingZero = leadingNotAvailable.contains(name) && Self.hasLeadingNotAvailable(name)
+            let bad = (min(first, rows)..<rows).filter { !column[$0].isFinite && !($0 == 0 && leadingZero) }
+            guard bad.isEmpty else { throw ConfoundError.nonFiniteValues(path: path, column: name, rows: bad.map { $0 + 1 }) }
+            return column.dropFirst(first).map { $0.isNaN ? 0 : $0 }
+        }
+        return (names, selected)
+    }
+
+    /// Columns fMRIPrep leaves `n/a` in the first row: temporal derivatives, FD and DVARS.
+    static func hasLeadingNotAvailable(_ name: String) -> Bool {
+        name.contains("_derivative1") || ["framewise_displacement", "dvars", "std_dvars"].contains(name)
     }
 
     /// A column as stored (NaN for n/a), or nil when absent.

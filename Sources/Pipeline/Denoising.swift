@@ -69,6 +69,8 @@ public struct RunQC: Sendable {
     public var confoundColumns: [String]
     public var confoundRank: Int
     public var nonFiniteVoxels: Int
+    /// ν = tr(CCᵀ)² / tr((CCᵀ)²) of the cleaning operator C.
+    public var effectiveDegreesOfFreedom: Double?
     public var zeroVarianceVoxels: Int = 0
     public var medianTSNR: Double?
     public var seedVoxels: Int?
@@ -93,6 +95,7 @@ public struct RunQC: Sendable {
             ("MaxFramewiseDisplacement", .number(maxFD)),
             ("ConfoundColumns", .array(confoundColumns.map { .string($0) })),
             ("ConfoundRank", .int(confoundRank)),
+            ("EffectiveDegreesOfFreedom", .number(effectiveDegreesOfFreedom)),
             ("NonFiniteVoxelsExcluded", .int(nonFiniteVoxels)),
             ("ZeroVarianceVoxelsExcluded", .int(zeroVarianceVoxels)),
             ("MedianTSNR", .number(medianTSNR)),

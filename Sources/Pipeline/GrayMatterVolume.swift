@@ -38,7 +38,7 @@ public enum GrayMatterVolume {
     /// Computes the table. The GM map is streamed once; regions are carried onto its grid first.
     public static func measure(gm gmPath: String, wm: String? = nil, csf: String? = nil, regions: RegionDefinition,
                                parallelism: Parallelism) throws -> Result {
-        let grid = try NIfTIImage(path: gmPath).grid
+        let grid = try checkedGrid(gmPath)
         return try measure(gm: gmPath, wm: wm, csf: csf,
                            prepared: PreparedRegions(regions, grid: grid, mapPath: gmPath, parallelism: parallelism))
     }
@@ -121,7 +121,7 @@ extension GrayMatterVolume {
         precondition(wms.map { $0.count == gms.count } ?? true && csfs.map { $0.count == gms.count } ?? true,
                      "one WM and one CSF map per GM map")
         var cache: [Grid: Swift.Result<PreparedRegions, Error>] = [:]
-        let grids: [Swift.Result<Grid, Error>] = gms.map { path in Swift.Result { try NIfTIImage(path: path).grid } }
+        let grids: [Swift.Result<Grid, Error>] = gms.map { path in Swift.Result { try checkedGrid(path) } }
         for case .success(let grid) in grids where cache[grid] == nil {
             let example = gms[grids.firstIndex { (try? $0.get()) == grid }!]
             cache[grid] = Swift.Result { try PreparedRegions(regions, grid: grid, mapPath: example, parallelism: parallelism) }
@@ -134,6 +134,14 @@ extension GrayMatterVolume {
                 return try measure(gm: gms[n], wm: wms?[n], csf: csfs?[n], prepared: try prepared.value[grid]!.get())
             }
         }
+    }
+
+    /// The grid of a map whose file can hold the voxels its header claims: regions are carried onto
+    /// the grid (arrays of its size) before the map itself is read.
+    static func checkedGrid(_ path: String) throws -> Grid {
+        let image = try NIfTIImage(path: path)
+        try image.checkVoxelDataSize()
+        return image.grid
     }
 
     /// The participant label of a BIDS file name (`sub-01_…` → `sub-01`), else the name without extension.

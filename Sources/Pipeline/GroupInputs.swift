@@ -118,7 +118,11 @@ public struct GroupInputs: Sendable {
             warnings.append("\(incomplete.count) participant\(incomplete.count == 1 ? "" : "s") with missing model values are left out: " + listed(incomplete.map { "\($0.id) (\($0.reason))" }))
         }
 
-        let images = try paths.map { try NIfTIImage(path: $0) }
+        let images = try paths.map { path -> NIfTIImage in
+            let image = try NIfTIImage(path: path)
+            try image.checkVoxelDataSize()  // grid-sized buffers come before any map is read
+            return image
+        }
         let reference = images[0]
         for image in images {
             try requireGrid(image, reference: reference)

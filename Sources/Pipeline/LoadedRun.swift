@@ -44,6 +44,7 @@ public struct LoadedRun: Sendable {
             throw SignalError.notFourD(path: run.bold, frames: image.header.frames, needed: 2, purpose: "a functional run")
         }
         try image.requireGrid(mask.grid, referencePath: maskPath)
+        try image.checkVoxelDataSize()  // the operator and series buffers are sized by the header
         let volumes = image.header.frames
         let dummy = options.censoring.dummyScans
         guard dummy < volumes else {
@@ -108,6 +109,16 @@ public struct LoadedRun: Sendable {
         } catch let error as CleaningError {
             throw SignalError.cleaningFailed(path: run.bold, reason: error.description)
         }
+        // What cleaning leaves: with as many regressors as volumes the cleaned series is rounding noise.
+        let nu = cleaning.effectiveDegreesOfFreedom
+        let confoundText = run.confounds == nil ? "none" : "\(options.strategy), rank \(cleaning.confoundRank)"
+        guard nu >= minimumDegreesOfFreedom - 1e-6 else {  // tolerance: detrended 12 volumes leave exactly 10
+            throw ConfoundError.tooFewDegreesOfFreedom(run: run.bold, effective: nu, kept: kept.count, confounds: confoundText,
+                                                       minimum: minimumDegreesOfFreedom)
+        }
+        if nu < warningDegreesOfFreedom {
+            notes.append("\(run.bold): cleaning leaves \(String(format: "%.1f", nu)) effective degrees of freedom of \(kept.count) kept volumes (confounds: \(confoundText)); estimates below \(Int(warningDegreesOfFreedom)) are noisy")
+        }
 
         let series = try readSeries(image, mask: mask, bold: run.bold, dummy: dummy, frames: frames, cleaning: cleaning,
                                     storage: storage, smoothingFWHM: options.smoothingFWHM, parallelism: parallelism)
@@ -116,11 +127,16 @@ public struct LoadedRun: Sendable {
         let qc = RunQC(bold: run.bold, volumes: volumes, dummyScans: dummy, keptVolumes: kept.count,
                        motionOutliers: motionOutliers, nonSteadyStateVolumes: nonSteady.count, repetitionTime: parameters.repetitionTime,
                        meanFD: meanFD, maxFD: maxFD, confoundColumns: names, confoundRank: cleaning.confoundRank,
-                       nonFiniteVoxels: nonFinite, notes: notes)
+                       nonFiniteVoxels: nonFinite, effectiveDegreesOfFreedom: nu, notes: notes)
         return LoadedRun(run: run, mask: mask, frames: frames, shifted: series.shifted, shift: series.shift, cleaned: series.cleaned,
                          rawMean: series.rawMean, rawSD: series.rawSD, extracted: series.extracted,
                          extractedColumn: series.extractedColumn, nonFinite: series.nonFinite, cleaning: cleaning, qc: qc)
     }
+
+    /// Fewest effective degrees of freedom (ν) a cleaned run may keep; below the warning level a map is
+    /// written with a warning.
+    public static let minimumDegreesOfFreedom = 10.0
+    public static let warningDegreesOfFreedom = 30.0
 
     /// The raw (unshifted) mean series over the voxels at `positions`, skipping non-finite voxels.
     public func meanSeries(positions: [Int]) -> [Double] {

@@ -61,14 +61,34 @@ public enum ReHoStage: Stage {
                            output: String, zScored: String? = nil, context: StageContext) throws -> Outcome {
         var timer = PhaseTimer()
         let mask = signal.series.mask
-        var ranks = signal.keptRows
         let rows = signal.kept.count
-        let reho = timer.measure("reho") {
-            ranks.withUnsafeMutableBufferPointer { r in
-                let ties = ReHo.rankColumns(r, rows: rows, voxels: mask.count, parallelism: context.parallelism)
-                return ReHo.compute(ranks: UnsafeBufferPointer(r), rows: rows, tieTerms: ties, mask: mask, neighbourhood: neighbourhood,
+        // Voxels that held NaN/Inf were zeroed while reading; left in, their constant series would enter
+        // every neighbour's W. They leave the mask instead, exactly like out-of-mask voxels, and get 0.
+        let usable = signal.nonFinite.count == mask.count && signal.nonFinite.contains(true)
+            ? (0..<mask.count).filter { !signal.nonFinite[$0] } : nil
+        let reho = timer.measure("reho") { () -> [Float] in
+            guard let usable else {
+                var ranks = signal.keptRows
+                return ranks.withUnsafeMutableBufferPointer { r in
+                    let ties = ReHo.rankColumns(r, rows: rows, voxels: mask.count, parallelism: context.parallelism)
+                    return ReHo.compute(ranks: UnsafeBufferPointer(r), rows: rows, tieTerms: ties, mask: mask, neighbourhood: neighbourhood,
+                                        parallelism: context.parallelism)
+                }
+            }
+            let kept = signal.keptRows, v = mask.count, u = usable.count
+            var ranks = [Float](unsafeUninitializedCapacity: rows * u) { out, count in
+                for t in 0..<rows { for (q, p) in usable.enumerated() { out[t * u + q] = kept[t * v + p] } }
+                count = rows * u
+            }
+            let reduced = VoxelMask(grid: mask.grid, indices: usable.map { mask.indices[$0] })
+            let w = ranks.withUnsafeMutableBufferPointer { r in
+                let ties = ReHo.rankColumns(r, rows: rows, voxels: u, parallelism: context.parallelism)
+                return ReHo.compute(ranks: UnsafeBufferPointer(r), rows: rows, tieTerms: ties, mask: reduced, neighbourhood: neighbourhood,
                                     parallelism: context.parallelism)
             }
+            var full = [Float](repeating: 0, count: v)
+            for (q, p) in usable.enumerated() { full[p] = w[q] }
+            return full
         }
         let sidecar = { (measure: String) -> Provenance in
             var p = Provenance(stage: name)

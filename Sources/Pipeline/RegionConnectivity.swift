@@ -27,7 +27,9 @@ public enum RegionConnectivity {
                                kind: ConnectivityMatrix.Kind, estimator: ConnectivityMatrix.Estimator,
                                options: DenoisingOptions, parallelism: Parallelism) throws -> Result {
         guard let first = runs.first else { throw RequestError.missingInput(what: "BOLD series") }
-        let grid = try NIfTIImage(path: first.bold).grid
+        let firstImage = try NIfTIImage(path: first.bold)
+        try firstImage.checkVoxelDataSize()  // the atlas is carried onto this grid before any voxel is read
+        let grid = firstImage.grid
         let prepared = try PreparedRegions(.atlas(path: atlasPath, labels: labelPath), grid: grid, mapPath: first.bold,
                                            parallelism: parallelism)
         let onGrid = prepared.labels!

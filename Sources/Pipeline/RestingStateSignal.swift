@@ -22,6 +22,8 @@ public struct RestingStateSignal: Sendable {
     public var cleaning: JSONValue
     /// Warnings for the log (excluded voxels, TR overrides).
     public var warnings: [String] = []
+    /// Per in-mask voxel: true when it held NaN/Inf and was zeroed (empty: none flagged).
+    public var nonFinite: [Bool] = []
 
     public init(series: MaskedSeries, repetitionTime: Double, acquiredFrames: Int, kept: [Int],
                 rowsAreKeptOnly: Bool, cleaning: JSONValue) {
@@ -84,6 +86,7 @@ public struct RestingStateSignal: Sendable {
             + options.provenance(confounds: run.confounds.map { [$0] } ?? []) + [
             ("ConfoundColumns", .array(qc.confoundColumns.map { .string($0) })),
             ("ConfoundRank", .int(qc.confoundRank)),
+            ("EffectiveDegreesOfFreedom", .number(qc.effectiveDegreesOfFreedom)),
             ("CensoredVolumes", .ints((0..<loaded.frames).filter { !keptSet.contains($0) }.map { $0 + qc.dummyScans })),
             ("MeanFramewiseDisplacement", .number(qc.meanFD)),
             ("NonFiniteVoxelsExcluded", .int(qc.nonFiniteVoxels)),
@@ -92,6 +95,7 @@ public struct RestingStateSignal: Sendable {
         var signal = RestingStateSignal(series: series, repetitionTime: qc.repetitionTime!, acquiredFrames: loaded.frames,
                                         kept: kept, rowsAreKeptOnly: true, cleaning: cleaning)
         signal.warnings = qc.notes
+        signal.nonFinite = loaded.nonFinite
         if qc.nonFiniteVoxels > 0 {
             signal.warnings.append("\(run.bold): \(qc.nonFiniteVoxels) in-mask voxel(s) hold NaN/Inf; zeroed (0 in the maps)")
         }

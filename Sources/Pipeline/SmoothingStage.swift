@@ -82,6 +82,7 @@ public enum SmoothingStage: Stage {
         let (input, output, fwhm) = (request.input, request.output, request.fwhm)
         var timer = PhaseTimer()
         let image = try NIfTIImage(path: input)
+        try image.checkVoxelDataSize()  // before the output's temporary file and buffers sized by the header
         let description = "cohortex smooth \(fwhm)mm"
         let report: Report
         var outputs = OutputSet()

@@ -126,15 +126,16 @@ struct SpatialCommandTests {
 
     @Test("bad input: clear errors naming the file")
     func badInput() throws {
-        let f = try Self.files(frames: 8)
+        // 12 volumes: detrending leaves 10 degrees of freedom, the fewest accepted.
+        let f = try Self.files(frames: 12)
         let out = f.folder + "/x.nii.gz"
         func fails(_ args: [String], _ fragments: [String], status: Int32 = 1) throws {
             let run = try Reference.cohortex(args)
             #expect(run.status == status, "\(args): \(run.stderr)")
             for fragment in fragments { #expect(run.stderr.contains(fragment), "\(args): \(run.stderr)") }
         }
-        // 8 volumes at TR 2 s cannot resolve 0.01–0.08 Hz.
-        try fails(["alff", "--bold", f.bold, "--mask", f.mask, "--out-alff", out], [f.bold, "0.01–0.08 Hz", "TR 2.0 s", "8 volumes"])
+        // 12 volumes at TR 0.5 s cannot resolve 0.01–0.08 Hz.
+        try fails(["alff", "--bold", f.bold, "--mask", f.mask, "--out-alff", out, "--tr", "0.5"], [f.bold, "0.01–0.08 Hz", "TR 0.5 s", "12 volumes"])
         // Empty mask.
         let empty = f.folder + "/empty.nii.gz"
         try NIfTIWriter.write(Volume(zeros: Grid(nx: 10, ny: 9, nz: 8, affine: .scaling(-3, 3, 3.5, origin: (20, -20, -10)))), to: empty)
@@ -155,7 +156,7 @@ struct SpatialCommandTests {
         // Sample mask of the wrong length, and censoring leaving too little.
         let short = f.folder + "/short.txt"
         try "1\n1\n0\n".write(toFile: short, atomically: true, encoding: .utf8)
-        try fails(["reho", "--bold", f.bold, "--mask", f.mask, "--sample-mask", short, "--out", out], [short, "3 values for 8 volumes"])
+        try fails(["reho", "--bold", f.bold, "--mask", f.mask, "--sample-mask", short, "--out", out], [short, "3 values for 12 volumes"])
         // Grid mismatch, bad options (usage errors exit 64).
         let other = f.folder + "/other.nii.gz"
         try NIfTIWriter.write(Volume(zeros: Grid(nx: 4, ny: 4, nz: 4, affine: .identity)), to: other)

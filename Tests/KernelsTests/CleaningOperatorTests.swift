@@ -79,4 +79,39 @@ struct CleaningOperatorTests {
         }
         #expect(worst < 1e-6, "\(c.name): max |Δ| = \(worst) in z units")
     }
+
+    @Test("effective degrees of freedom tr(CCᵀ)²/tr((CCᵀ)²) equal numpy's on nilearn's operator",
+          arguments: [cases[5], cases[4], cases[7], cases[2]])
+    func effectiveDegreesOfFreedom(c: Case) throws {
+        var rng = SeededRandom(seed: 5)
+        let t = 60
+        let confoundColumns: [[Double]] = (0..<c.confounds).map { _ in (0..<t).map { _ in rng.normal() } }
+        let censored = c.censored.filter { $0 < t }
+        let kept = censored.isEmpty ? nil : (0..<t).filter { !censored.contains($0) }
+        var params: [String: Any] = ["detrend": c.detrend, "t_r": 2.0]
+        if let h = c.highPass { params["high_pass"] = h }
+        if let l = c.lowPass { params["low_pass"] = l }
+        if let kept { params["sample_mask"] = kept }
+        if !confoundColumns.isEmpty {
+            let folder = try Reference.temporaryFolder()
+            let rowMajor = (0..<t).flatMap { i in confoundColumns.map { $0[i] } }
+            try rowMajor.withUnsafeBytes { try Data($0).write(to: URL(fileURLWithPath: folder + "/c.f64")) }
+            params["confounds_f64"] = folder + "/c.f64"
+        }
+        let json = String(decoding: try JSONSerialization.data(withJSONObject: params), as: UTF8.self)
+        let expected = try #require(Double(try Reference.runPython("fc_reference.py", ["dof", String(t), json])
+            .trimmingCharacters(in: .whitespacesAndNewlines)))
+        let op = try CleaningOperator(frames: t, kept: kept, confounds: confoundColumns,
+                                      parameters: CleaningParameters(repetitionTime: 2, detrend: c.detrend, highPass: c.highPass, lowPass: c.lowPass))
+        let nu = op.effectiveDegreesOfFreedom
+        #expect(abs(nu - expected) <= 1e-6 * expected, "\(c.name): ν = \(nu), numpy \(expected)")
+        if !c.filters {
+            // A pure projection: kept volumes − (mean, trend, confounds).
+            #expect(abs(nu - Double(op.rows - 2 - c.confounds)) < 1e-6, "\(c.name): ν = \(nu)")
+        }
+    }
+}
+
+extension CleaningOperatorTests.Case {
+    var filters: Bool { highPass != nil || lowPass != nil }
 }

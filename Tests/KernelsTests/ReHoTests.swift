@@ -75,4 +75,50 @@ struct ReHoTests {
         }
         #expect(results[0] == results[1])
     }
+
+    @Test("NaN/Inf voxels get 0 and drop out of their neighbours' W, exactly as outside the mask (scipy friedmanchisquare reference)")
+    func nonFiniteVoxelsAreLeftOut() throws {
+        let folder = try Reference.temporaryFolder()
+        let grid = Grid(nx: 8, ny: 7, nz: 6, affine: .scaling(3, 3, 3))
+        let n = grid.voxelCount, frames = 40
+        var rng = SeededRandom(seed: 23)
+        let common = (0..<frames).map { _ in rng.normal() }
+        // Each series is 500 + 3 × its ranks (distinct values 3 apart): float32 centring cannot swap or tie
+        // two values, so the reference can rank the raw file and still agree to rounding.
+        var values = [Float](repeating: 0, count: n * frames)
+        for i in 0..<n {
+            let noise = (0..<frames).map { t in Double(i % 4) / 2 * common[t] + rng.normal() }
+            for (rank, t) in noise.indices.sorted(by: { noise[$0] < noise[$1] }).enumerated() { values[t * n + i] = Float(500 + 3 * rank) }
+        }
+        let inMask = (0..<n).filter { i in let (x, y, z) = grid.coordinates(of: i); return (x + 2 * y + 3 * z) % 13 != 0 }
+        let interior = inMask.filter { i in let (x, y, z) = grid.coordinates(of: i); return x > 0 && x < 7 && y > 0 && y < 6 && z > 0 && z < 5 }
+        let allNaN = (0..<10).map { interior[$0 * interior.count / 10] }
+        let oneInf = interior[interior.count / 10 + 3], oneNaN = interior[interior.count / 2 + 3]
+        for i in allNaN { for t in 0..<frames { values[t * n + i] = .nan } }
+        values[17 * n + oneInf] = .infinity
+        values[3 * n + oneNaN] = .nan
+        let excluded = Set(allNaN + [oneInf, oneNaN])
+        #expect(excluded.count == 12)
+        let bold = folder + "/bold.nii.gz", mask = folder + "/mask.nii.gz", reduced = folder + "/reduced.nii.gz"
+        try NIfTIWriter.write(Volume(grid: grid, frames: frames, voxels: values, repetitionTime: 2), to: bold)
+        try NIfTIWriter.write(VoxelMask(grid: grid, indices: inMask).scatter([Float](repeating: 1, count: inMask.count)), to: mask, datatype: .uint8)
+        let kept = inMask.filter { !excluded.contains($0) }
+        try NIfTIWriter.write(VoxelMask(grid: grid, indices: kept).scatter([Float](repeating: 1, count: kept.count)), to: reduced, datatype: .uint8)
+        var maps: [[Float]] = []
+        for (m, name) in [(mask, "nan"), (reduced, "reduced")] {
+            let out = folder + "/\(name).nii.gz"
+            let run = try Reference.cohortex(["reho", "--bold", bold, "--mask", m, "--no-detrend", "--neighbourhood", "27", "--out", out])
+            #expect(run.status == 0, "\(run.stderr)")
+            maps.append(try NIfTIImage(path: out).readVolume().voxels)
+        }
+        #expect(excluded.allSatisfy { maps[0][$0] == 0 }, "excluded voxels: \(excluded.sorted().map { maps[0][$0] })")
+        let shift = zip(maps[0], maps[1]).map { abs($0 - $1) }.max() ?? 1
+        #expect(shift <= 1e-6, "ReHo with NaN voxels differs from ReHo with them outside the mask by \(shift)")
+        try Reference.runPython("spatial_reference.py", ["reho-nifti", bold, mask, "27", folder + "/w.f64"])
+        let ref = try Data(contentsOf: URL(fileURLWithPath: folder + "/w.f64")).withUnsafeBytes { Array($0.bindMemory(to: Double.self)) }
+        #expect(ref.count == n)
+        let worst = zip(maps[0], ref).map { abs(Double($0) - $1) }.max() ?? 1
+        #expect(worst <= 1e-5, "worst difference from the friedmanchisquare reference \(worst)")
+        #expect(ref.contains { $0 > 0.3 }, "the common signal gives some concordance")
+    }
 }

@@ -52,6 +52,16 @@ struct BadInputTests {
         #expect(Self.failure(path) == .truncatedData(path: path, expectedBytes: 96, availableBytes: 86))
     }
 
+    @Test("a .gz whose header claims more than 1032 × its size (deflate's maximum ratio) is refused before reading")
+    func gzipClaimingMoreThanDeflateCanHold() throws {
+        var bytes = try Self.validFile()
+        Self.patchInt16(&bytes, at: 46, 8192)  // dim[3]: 4×3×8192 float32 = 393,216 bytes
+        let gz = try Self.gzip(bytes)
+        let path = try Self.write(gz, name: "claim.nii.gz")
+        let error = try #require(Self.failure(path))
+        #expect(error.description == "\(path): header claims 393216 bytes of voxel data, but \(gz.count) compressed bytes inflate to at most \(1032 * gz.count) (deflate's maximum ratio, 1032:1)")
+    }
+
     @Test func truncatedGzipStream() throws {
         let gz = try BadFiles.validGzipFile(seed: 7)
         let path = try Self.write(Array(gz.prefix(gz.count / 2)), name: "cut.nii.gz")

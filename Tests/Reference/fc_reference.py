@@ -19,6 +19,10 @@
         with spatial_reference.py's definitions (keys band [lo, hi] / neighbours)
   clean SIGNALS.f64 T V JSON_PARAMS OUT.f64
         nilearn.signal.clean on a T×V float64 matrix (C order)
+  dof T JSON_PARAMS
+        prints the effective degrees of freedom nu = tr(CC')^2 / tr((CC')^2) of nilearn's cleaning:
+        C = signal.clean applied to the T×T identity (column j = response to an impulse at volume j),
+        without standardisation, each column then centred (the cleaned signals are centred before use)
 JSON_PARAMS keys: detrend, high_pass, low_pass, t_r, strategy (6P/24P/36P/acompcor/none),
 fd_threshold, dvars_threshold, scrub, dummy, sphere [x,y,z,r], seed_mask, kind, estimator, confounds_f64
 """
@@ -308,23 +312,25 @@ def conmat(bold, atlas, p, out):
 
 def cleaned_in_mask(bold, mask_path, p):
     """In-mask series (x fastest order, as Cohortex) cleaned by nilearn.signal.clean with the run's
-    confounds and censoring, no standardisation; returns (kept rows × voxels, kept indices, TR, volumes)."""
+    confounds and censoring, no standardisation; returns (kept rows × voxels, kept indices, TR, volumes,
+    which voxels held NaN/Inf — zeroed here)."""
     from nilearn import signal
     img, conf, sample_mask = prepared(bold, p)
     data = np.asarray(img.dataobj, dtype=np.float64)
     m = np.asarray(nib.load(mask_path).dataobj).ravel(order="F")
     flat = data.reshape(-1, data.shape[3], order="F")[np.flatnonzero(m != 0)].T
-    flat[:, ~np.isfinite(flat).all(axis=0)] = 0
+    bad = ~np.isfinite(flat).all(axis=0)
+    flat[:, bad] = 0
     cleaned = signal.clean(flat, confounds=conf, sample_mask=sample_mask, detrend=p.get("detrend", True), standardize=None,
                            low_pass=p.get("low_pass"), high_pass=p.get("high_pass"), t_r=p.get("t_r"))
     kept = np.arange(flat.shape[0]) if sample_mask is None else np.asarray(sample_mask)
-    return cleaned, kept, p.get("t_r"), flat.shape[0]
+    return cleaned, kept, p.get("t_r"), flat.shape[0], bad
 
 
 def alff_clean(bold, mask_path, p, out):
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import spatial_reference as sr
-    cleaned, kept, tr, volumes = cleaned_in_mask(bold, mask_path, p)
+    cleaned, kept, tr, volumes, _ = cleaned_in_mask(bold, mask_path, p)
     censored = len(kept) < volumes
     alff, falff = sr.alff_matrix(cleaned, tr, p["band"][0], p["band"][1], list(kept) if censored else None,
                                  volumes if censored else None)
@@ -334,8 +340,9 @@ def alff_clean(bold, mask_path, p, out):
 def reho_clean(bold, mask_path, p, out):
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import spatial_reference as sr
-    cleaned, _, _, _ = cleaned_in_mask(bold, mask_path, p)
-    sr.reho(cleaned, mask_path, p["neighbours"]).astype(np.float64).tofile(out)
+    cleaned, _, _, _, bad = cleaned_in_mask(bold, mask_path, p)
+    # NaN/Inf voxels are left out of every neighbourhood (as out-of-mask voxels) and get W = 0.
+    sr.reho(cleaned, mask_path, p["neighbours"], exclude=bad).astype(np.float64).tofile(out)
 
 
 def clean(signals_path, t, v, p, out):
@@ -348,6 +355,19 @@ def clean(signals_path, t, v, p, out):
     y = signal.clean(x, confounds=conf, sample_mask=mask, detrend=p.get("detrend", True), standardize="zscore_sample",
                      low_pass=p.get("low_pass"), high_pass=p.get("high_pass"), t_r=p.get("t_r"))
     np.ascontiguousarray(y, dtype=np.float64).tofile(out)
+
+
+def degrees_of_freedom(t, p):
+    from nilearn import signal
+    conf = None
+    if p.get("confounds_f64"):
+        conf = np.fromfile(p["confounds_f64"], dtype=np.float64).reshape(t, -1)
+    mask = np.asarray(p["sample_mask"]) if p.get("sample_mask") is not None else None
+    c = signal.clean(np.eye(t), confounds=conf, sample_mask=mask, detrend=p.get("detrend", True), standardize=False,
+                     low_pass=p.get("low_pass"), high_pass=p.get("high_pass"), t_r=p.get("t_r"))
+    c = c - c.mean(axis=0)
+    g = c @ c.T
+    return np.trace(g) ** 2 / np.trace(g @ g)
 
 
 if __name__ == "__main__":
@@ -367,5 +387,7 @@ if __name__ == "__main__":
         reho_clean(sys.argv[2], sys.argv[3], json.loads(sys.argv[4]), sys.argv[5])
     elif cmd == "clean":
         clean(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), json.loads(sys.argv[5]), sys.argv[6])
+    elif cmd == "dof":
+        print(repr(float(degrees_of_freedom(int(sys.argv[2]), json.loads(sys.argv[3])))))
     else:
         sys.exit(f"unknown command {cmd}")

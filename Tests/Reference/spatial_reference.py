@@ -12,6 +12,11 @@ usage:
       the kept rows only, whose SD scales ALFF).
   spatial_reference.py reho DATA.f32 ROWS MASK.nii NEIGHBOURS OUT.f32
       DATA is rows x in-mask voxels (mask voxels in x-fastest order).
+  spatial_reference.py reho-nifti BOLD MASK NEIGHBOURS OUT.f64
+      From files: in-mask voxels holding NaN/Inf in any volume are excluded (0 in the map and left
+      out of every neighbourhood, as out-of-mask voxels); W of the raw series (for `reho --no-detrend`
+      without confounds: centring leaves ranks alone) is scipy.stats.friedmanchisquare's tie-corrected
+      statistic over the neighbourhood, W = chi2 / (M (n - 1)). OUT is the whole grid, x fastest.
 
 Definitions, written from the published formulas rather than from Cohortex's code:
   ALFF (XCP-D compute_alff): standardise x (mean 0, population SD 1); without censoring
@@ -87,9 +92,22 @@ def masked_series(bold, mask):
     return flat[idx].T.astype(np.float64), float(img.header.get_zooms()[3])
 
 
-def reho(data, mask_path, neighbours):
+def reho(data, mask_path, neighbours, exclude=None):
+    """W per column of DATA (the mask's voxels); `exclude` (bool per column) takes voxels out of the
+    mask: W = 0 there, and they are in no neighbourhood."""
     m = np.asarray(nib.load(mask_path).dataobj)
     inside = (m != 0) & np.isfinite(m)
+    if exclude is not None and np.any(exclude):
+        keep = ~np.asarray(exclude, dtype=bool)
+        flat = inside.ravel(order="F").copy()
+        flat[np.flatnonzero(flat)[~keep]] = False
+        full = np.zeros(keep.size)
+        full[keep] = reho_of(data[:, keep], flat.reshape(inside.shape, order="F"), neighbours)
+        return full
+    return reho_of(data, inside, neighbours)
+
+
+def reho_of(data, inside, neighbours):
     idx = np.flatnonzero(inside.ravel(order="F"))
     position = -np.ones(inside.size, dtype=np.int64)
     position[idx] = np.arange(idx.size)
@@ -122,6 +140,34 @@ def reho(data, mask_path, neighbours):
     return out
 
 
+def reho_friedman(bold, mask_path, neighbours):
+    """Kendall's W through its peer, Friedman's test: the n volumes are the treatments, the M
+    neighbourhood voxels the blocks; scipy's tie-corrected chi2 / (M (n - 1)) is W."""
+    from scipy.stats import friedmanchisquare
+    data = nib.load(bold).get_fdata(dtype=np.float64)
+    shape = data.shape[:3]
+    m = np.asarray(nib.load(mask_path).dataobj)
+    inside = (m != 0) & np.isfinite(m) & np.isfinite(data).all(axis=3)
+    n = data.shape[3]
+    out = np.zeros(shape)
+    for i, j, k in np.argwhere(inside):
+        members = []
+        for dk in (-1, 0, 1):
+            for dj in (-1, 0, 1):
+                for di in (-1, 0, 1):
+                    order = abs(di) + abs(dj) + abs(dk)
+                    if (neighbours == 7 and order > 1) or (neighbours == 19 and order > 2):
+                        continue
+                    x, y, z = i + di, j + dj, k + dk
+                    if 0 <= x < shape[0] and 0 <= y < shape[1] and 0 <= z < shape[2] and inside[x, y, z]:
+                        members.append(data[x, y, z])
+        series = np.array(members)  # M x n
+        with np.errstate(divide="ignore", invalid="ignore"):
+            chi2 = friedmanchisquare(*series.T).statistic
+        out[i, j, k] = chi2 / (len(members) * (n - 1)) if np.isfinite(chi2) else 0.0
+    return out
+
+
 def main(argv):
     cmd = argv[1]
     if cmd == "smooth":
@@ -150,6 +196,8 @@ def main(argv):
         data = np.fromfile(argv[2], dtype=np.float32).astype(np.float64)
         data = data.reshape(rows, -1)
         reho(data, argv[4], int(argv[5])).astype(np.float64).tofile(argv[6])
+    elif cmd == "reho-nifti":
+        reho_friedman(argv[2], argv[3], int(argv[4])).ravel(order="F").astype(np.float64).tofile(argv[5])
     else:
         sys.exit(f"unknown command {cmd}")
 
