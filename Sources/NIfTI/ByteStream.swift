@@ -1,7 +1,4 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// A sequential source of raw bytes: a plain file or a gzip stream.
 protocol ByteStream: AnyObject, Sendable {
@@ -27,50 +24,43 @@ extension ByteStream {
 
 /// An open file descriptor, closed in `deinit`.
 final class FileHandleBox: @unchecked Sendable {
+    // @unchecked: the descriptor is only read from, by one stream at a time.
     let fd: Int32
     let path: String
 
     init(path: String) throws {
         self.path = path
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else {
-            let err = errno
-            if err == ENOENT { throw NIfTIError.fileNotFound(path: path) }
-            throw NIfTIError.unreadable(path: path, reason: String(cString: strerror(err)))
+        do {
+            fd = try SystemCalls.openForReading(path)
+        } catch {
+            if error.code == ENOENT { throw NIfTIError.fileNotFound(path: path) }
+            throw NIfTIError.unreadable(path: path, reason: SystemCalls.reason(error))
         }
-        self.fd = fd
     }
 
-    deinit { close(fd) }
+    deinit { try? SystemCalls.close(fd) }
 
     /// File size in bytes.
     func size() throws -> Int {
-        var st = stat()
-        guard fstat(fd, &st) == 0 else {
-            throw NIfTIError.unreadable(path: path, reason: String(cString: strerror(errno)))
+        do {
+            let (bytes, isFolder) = try SystemCalls.size(fd)
+            if isFolder { throw NIfTIError.unreadable(path: path, reason: "is a directory") }
+            return bytes
+        } catch let error as SystemCalls.Failure {
+            throw NIfTIError.unreadable(path: path, reason: SystemCalls.reason(error))
         }
-        if (st.st_mode & S_IFMT) == S_IFDIR { throw NIfTIError.unreadable(path: path, reason: "is a directory") }
-        return Int(st.st_size)
     }
 
     /// Reads up to `buffer.count` bytes at the current position, retrying short reads.
     func readFully(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
-        var done = 0
-        while done < buffer.count {
-            let n = Glibc.read(fd, buffer.baseAddress! + done, buffer.count - done)
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw NIfTIError.unreadable(path: path, reason: String(cString: strerror(errno)))
-            }
-            if n == 0 { break }
-            done += n
+        do { return try SystemCalls.read(fd, into: buffer) } catch {
+            throw NIfTIError.unreadable(path: path, reason: SystemCalls.reason(error))
         }
-        return done
     }
 
     func seek(to offset: Int) throws {
-        guard lseek(fd, off_t(offset), SEEK_SET) >= 0 else {
-            throw NIfTIError.unreadable(path: path, reason: String(cString: strerror(errno)))
+        do { try SystemCalls.seek(fd, to: offset) } catch {
+            throw NIfTIError.unreadable(path: path, reason: SystemCalls.reason(error))
         }
     }
 }
@@ -83,7 +73,7 @@ final class PlainFileStream: ByteStream, @unchecked Sendable {
     init(file: FileHandleBox, offset: Int = 0) throws {
         self.file = file
         try file.seek(to: offset)
-        _ = posix_fadvise(file.fd, off_t(offset), 0, POSIX_FADV_SEQUENTIAL)
+        SystemCalls.adviseSequential(file.fd, from: offset)
     }
 
     func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
@@ -94,7 +84,7 @@ final class PlainFileStream: ByteStream, @unchecked Sendable {
 /// True when the file starts with the gzip magic bytes (whatever its extension says).
 func isGzip(_ file: FileHandleBox) throws -> Bool {
     var magic: (UInt8, UInt8) = (0, 0)
-    let n = pread(file.fd, &magic, 2, 0)
+    let n = withUnsafeMutableBytes(of: &magic) { SystemCalls.read(file.fd, into: $0.baseAddress!, count: 2, at: 0) }
     return n == 2 && magic.0 == 0x1f && magic.1 == 0x8b
 }
 

@@ -9,6 +9,18 @@ extension NIfTIWriter {
     public static func writeFrames(to path: String, grid: Grid, frames: Int, repetitionTime: Double?,
                                    description: String = "cohortex", spaceCode: Int32 = 2,
                                    _ produce: (_ emit: (UnsafeBufferPointer<Float>) throws -> Void) throws -> Void) throws {
+        let staged = try stageFrames(to: path, grid: grid, frames: frames, repetitionTime: repetitionTime,
+                                     description: description, spaceCode: spaceCode, produce)
+        do { try staged.commit() } catch {
+            staged.discard()
+            throw error
+        }
+    }
+
+    /// `writeFrames`, left under its temporary name (see `StagedFile`).
+    public static func stageFrames(to path: String, grid: Grid, frames: Int, repetitionTime: Double?,
+                                   description: String = "cohortex", spaceCode: Int32 = 2,
+                                   _ produce: (_ emit: (UnsafeBufferPointer<Float>) throws -> Void) throws -> Void) throws -> StagedFile {
         precondition(isLittleEndianHost, "streamed float32 output assumes a little-endian host")
         let header = try makeHeader(grid: grid, frames: frames, repetitionTime: repetitionTime, path: path, datatype: .float32,
                                     intent: .none, intentName: "", description: description, spaceCode: spaceCode)
@@ -16,7 +28,7 @@ extension NIfTIWriter {
         withUnsafeBytes(of: header) { raw in
             for i in 0..<348 { prefix[i] = raw[i] }
         }
-        try AtomicFile.write(to: path) { file in
+        return try AtomicFile.stage(to: path) { file in
             let sink: any StreamedOutput = path.hasSuffix(".gz") ? ParallelGzip(file: file) : PlainSink(file: file)
             try prefix.withUnsafeBytes { try sink.write($0) }
             var written = 0

@@ -11,6 +11,19 @@ public enum NIfTIWriter {
     public static func write(_ volume: Volume, to path: String, datatype: NIfTIDataType = .float32,
                              intent: NIfTIIntent = .none, intentName: String = "",
                              description: String = "cohortex", spaceCode: Int32 = 2) throws {
+        let staged = try stage(volume, to: path, datatype: datatype, intent: intent, intentName: intentName,
+                               description: description, spaceCode: spaceCode)
+        do { try staged.commit() } catch {
+            staged.discard()
+            throw error
+        }
+    }
+
+    /// Writes `volume` as `write` does, but leaves it under its temporary name (see `StagedFile`), so a
+    /// set of outputs can be renamed into place together.
+    public static func stage(_ volume: Volume, to path: String, datatype: NIfTIDataType = .float32,
+                             intent: NIfTIIntent = .none, intentName: String = "",
+                             description: String = "cohortex", spaceCode: Int32 = 2) throws -> StagedFile {
         guard writableTypes.contains(datatype) else {
             throw NIfTIError.unsupportedDatatype(path: path, code: datatype.rawValue, name: datatype.description)
         }
@@ -22,7 +35,7 @@ public enum NIfTIWriter {
         withUnsafeBytes(of: header) { raw in
             for i in 0..<348 { prefix[i] = raw[i] }
         }
-        try AtomicFile.write(to: path) { file in
+        return try AtomicFile.stage(to: path) { file in
             try withPayload(volume.voxels, encoded) { payload in
                 if path.hasSuffix(".gz") {
                     try ParallelGzip.write(prefix: prefix, payload: payload, to: file)

@@ -2,9 +2,6 @@ import Foundation
 import Kernels
 import NIfTI
 import Stats
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Where the per-participant data of a group model come from.
 public enum GroupData: Sendable, Equatable, Codable {
@@ -109,7 +106,7 @@ public struct GroupInputs: Sendable {
         let design = try DesignMatrix(table: table, formula: formula, references: references, excluded: excluded)
         let paths = design.participants.map { byLabel[label($0)]![0] }
 
-        var warnings: [String] = []
+        var warnings = design.warnings
         let missing = design.dropped.filter { excluded[$0.id] != nil }.map(\.id)
         if !missing.isEmpty { warnings.append("\(missing.count) participant\(missing.count == 1 ? "" : "s") in \(table.path) have no map and are left out: \(listed(missing))") }
         if !unlisted.isEmpty { warnings.append("\(unlisted.count) map\(unlisted.count == 1 ? "" : "s") belong to participants not in \(table.path) and are ignored: \(listed(unlisted))") }
@@ -230,17 +227,7 @@ public struct GroupInputs: Sendable {
 
     /// Paths matching a shell pattern, sorted.
     static func glob(_ pattern: String) throws -> [String] {
-        var result = glob_t()
-        defer { globfree(&result) }
-        guard Glibc.glob(pattern, 0, nil, &result) == 0 else { return [] }
-        var paths: [String] = []
-        for i in 0..<Int(result.gl_pathc) {
-            if let p = result.gl_pathv[i] { paths.append(String(cString: p)) }
-        }
-        return paths.filter { path in
-            var folder: ObjCBool = false
-            return FileManager.default.fileExists(atPath: path, isDirectory: &folder) && !folder.boolValue
-        }.sorted()
+        SystemCalls.glob(pattern)
     }
 
     // MARK: - Regional table
@@ -267,7 +254,7 @@ public struct GroupInputs: Sendable {
         let design = try DesignMatrix(table: table, formula: formula, references: references, excluded: excluded)
         let listedLabels = Set(ids.map(label))
         let unlisted = regional.rows.map { $0[idIndex] }.filter { !listedLabels.contains(label($0)) }
-        var warnings: [String] = []
+        var warnings = design.warnings
         let dropped = design.dropped.map { "\($0.id) (\($0.reason))" }
         if !dropped.isEmpty { warnings.append("\(dropped.count) participant\(dropped.count == 1 ? "" : "s") left out: \(listed(dropped))") }
         if !unlisted.isEmpty { warnings.append("\(unlisted.count) row\(unlisted.count == 1 ? "" : "s") of \(path) belong to participants not in \(table.path) and are ignored: \(listed(unlisted))") }

@@ -16,47 +16,48 @@ enum GroupOutputs {
         let intentName: String
     }
 
+    /// Writes every map or table, the tested-voxel mask, the design and `glm.json` as one output set
+    /// (maps compressed in parallel; the sidecar last; the previous set kept if anything fails).
     static func write(_ results: [ContrastResult], inputs: GroupInputs, options: GroupAnalysisOptions, fingerprint: UInt64,
                       parallelism: Parallelism) throws -> [String] {
         let folder = options.output
-        var files: [String] = []
+        var outputs = OutputSet()
         var outputsByContrast: [[(String, String)]] = []
         for result in results {
             let prefix = "contrast-\(result.contrast.label)"
             var named: [(String, String)] = []
             if let mask = inputs.mask {
+                let spaceCode = inputs.spaceCode
                 for map in maps(result) {
                     let path = "\(folder)/\(prefix)_stat-\(map.kind).nii.gz"
                     named.append((map.kind, path))
+                    outputs.file(path) {
+                        try NIfTIWriter.stage(mask.scatter(map.values.map { Float($0) }, fill: map.fill), to: path, intent: map.intent,
+                                              intentName: map.intentName, description: "cohortex glm stat-\(map.kind)", spaceCode: spaceCode)
+                    }
                 }
-                try writeMaps(maps(result), paths: named.map(\.1), mask: mask, spaceCode: inputs.spaceCode, parallelism: parallelism)
             } else {
                 let path = "\(folder)/\(prefix)_stats.tsv"
-                try table(result, names: inputs.measureNames).write(to: path)
+                outputs.table(table(result, names: inputs.measureNames), to: path)
                 named.append(("table", path))
             }
-            files += named.map(\.1)
             outputsByContrast.append(named)
         }
         if let mask = inputs.mask, let first = results.first {
             let tested = first.fit.tested.map { mask.indices[$0] }
             var voxels = [Float](repeating: 0, count: mask.grid.voxelCount)
             for i in tested { voxels[i] = 1 }
-            let path = folder + "/mask.nii.gz"
-            try NIfTIWriter.write(Volume(grid: mask.grid, voxels: voxels), to: path, datatype: .uint8,
-                                  description: "cohortex glm: tested voxels", spaceCode: inputs.spaceCode)
-            files.append(path)
+            outputs.image(Volume(grid: mask.grid, voxels: voxels), to: folder + "/mask.nii.gz", datatype: .uint8,
+                          description: "cohortex glm: tested voxels", spaceCode: inputs.spaceCode)
         }
         let design = inputs.design
         let designTable = TSVTable(columns: ["participant_id"] + design.columnNames, rows: design.participants.indices.map { r in
             [design.participants[r]] + (0..<design.columnCount).map { "\(design[r, $0])" }
         })
-        try designTable.write(to: folder + "/design.tsv")
-        files.append(folder + "/design.tsv")
+        outputs.table(designTable, to: folder + "/design.tsv")
         let sidecar = GroupSidecar.provenance(results, inputs: inputs, options: options, outputs: outputsByContrast, fingerprint: fingerprint)
-        try AtomicFile.write(sidecar.rendered, to: folder + "/glm.json")
-        files.append(folder + "/glm.json")
-        return files
+        outputs.sidecar(sidecar, for: folder + "/glm")
+        return try outputs.commit(parallelism: parallelism)
     }
 
     /// The maps of one contrast, in the order they are listed in the sidecar.
@@ -87,25 +88,6 @@ enum GroupOutputs {
             }
         }
         return out
-    }
-
-    /// Writes maps in parallel (one per chunk), each scattered into the grid with its fill value.
-    static func writeMaps(_ maps: [MapOutput], paths: [String], mask: VoxelMask, spaceCode: Int32, parallelism: Parallelism) throws {
-        var failures = [Error?](repeating: nil, count: maps.count)
-        failures.withUnsafeMutableBufferPointer { failures in
-            let out = UnsafeSendableBox(failures)
-            parallelism.forEach(chunks: maps.count) { i in
-                let map = maps[i]
-                do {
-                    let volume = mask.scatter(map.values.map { Float($0) }, fill: map.fill)
-                    try NIfTIWriter.write(volume, to: paths[i], intent: map.intent, intentName: map.intentName,
-                                          description: "cohortex glm stat-\(map.kind)", spaceCode: spaceCode)
-                } catch {
-                    out.value[i] = error
-                }
-            }
-        }
-        if let failure = failures.compactMap({ $0 }).first { throw failure }
     }
 
     /// One row per region/edge.

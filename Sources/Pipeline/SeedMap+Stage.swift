@@ -86,7 +86,7 @@ extension SeedMap: Stage {
             ])
             outputs.sidecar(p, for: zPath)
         }
-        let files = try timer.measure("write") { try outputs.commit() }
+        let files = try timer.measure("write") { try outputs.commit(parallelism: context.parallelism) }
         return Outcome(result: result, files: files, timer: timer)
     }
 }

@@ -91,8 +91,8 @@ public enum SmoothingStage: Stage {
             let smoother = GaussianSmoother(fwhm: fwhm, affine: grid.affine)
             let start = DispatchTime.now().uptimeNanoseconds
             var replaced = 0, smoothing = 0.0
-            try NIfTIWriter.writeFrames(to: output, grid: grid, frames: frames, repetitionTime: image.header.repetitionTime,
-                                        description: description) { emit in
+            let staged = try NIfTIWriter.stageFrames(to: output, grid: grid, frames: frames, repetitionTime: image.header.repetitionTime,
+                                                     description: description) { emit in
                 let ring = SmoothingRing(smoother: smoother, grid: grid, parallelism: context.parallelism)
                 try image.forEachChunk { _, values in try ring.append(values, emit: emit) }
                 try ring.drain(emit: emit)
@@ -103,9 +103,9 @@ public enum SmoothingStage: Stage {
             timer.record("smooth", seconds: smoothing)
             timer.record("stream", seconds: total)
             report = Report(smoother: smoother, frames: frames, nonFiniteReplaced: replaced, oblique: grid.affine.isOblique)
+            outputs.staged(staged)
             outputs.sidecar(report.provenance(input: input), for: output)
-            var files = [output]
-            files += try outputs.commit()
+            let files = try outputs.commit(parallelism: context.parallelism)
             report.notes.forEach(context.note)
             return Outcome(report: report, files: files, timer: timer)
         }
@@ -113,7 +113,7 @@ public enum SmoothingStage: Stage {
         report = try timer.measure("smooth") { try smooth(&volume, fwhm: fwhm, parallelism: context.parallelism) }
         outputs.image(volume, to: output, description: description)
         outputs.sidecar(report.provenance(input: input), for: output)
-        let files = try timer.measure("write") { try outputs.commit() }
+        let files = try timer.measure("write") { try outputs.commit(parallelism: context.parallelism) }
         report.notes.forEach(context.note)
         return Outcome(report: report, files: files, timer: timer)
     }

@@ -58,6 +58,8 @@ public struct DesignMatrix: Sendable {
     public let factors: [FactorCoding]
     public let dropped: [DroppedParticipant]
     public let formula: ModelFormula?
+    /// Things a person should check (e.g. a column read as categorical because of one stray value).
+    public var warnings: [String] = []
 
     /// A design given directly (rows × columns, row-major).
     public init(participants: [String], columns: [DesignColumn], values: [Double],
@@ -89,6 +91,19 @@ public struct DesignMatrix: Sendable {
         let categorical = formula.terms.enumerated().map { t, term in
             term.forceCategorical || fields[t].contains { !TSVTable.isMissing($0) && Double($0) == nil }
         }
+        // A column that is numeric but for a few values is almost always a typo (age = "old"), not a factor.
+        var warnings: [String] = []
+        var strayWord: [Int: Int] = [:]  // term → first row holding a word in an otherwise numeric column
+        for (t, term) in formula.terms.enumerated() where categorical[t] && !term.forceCategorical {
+            let present = fields[t].indices.filter { !TSVTable.isMissing(fields[t][$0]) }
+            let words = present.filter { Double(fields[t][$0]) == nil }
+            guard words.count < present.count, words.count * 2 <= present.count else { continue }
+            strayWord[t] = words[0]
+            let shown = words.prefix(3).map { "\"\(fields[t][$0])\" (\(ids[$0]))" }.joined(separator: ", ")
+            warnings.append("\(table.path): column \(term.column) holds \(present.count - words.count) numbers but also \(shown)"
+                            + (words.count > 3 ? " and \(words.count - 3) more" : "")
+                            + ", so it is treated as categorical; correct the value(s), or write C(\(term.column)) to mean a factor")
+        }
         for (column, level) in references {
             guard let t = formula.terms.firstIndex(where: { $0.column == column }) else {
                 throw StatsError.invalidReference(column: column, level: level, reason: "\(column) is not a term of the model \(formula)")
@@ -117,8 +132,15 @@ public struct DesignMatrix: Sendable {
         for (t, term) in formula.terms.enumerated() {
             let column = keep.map { fields[t][$0] }
             if categorical[t] {
-                let coding = try Self.coding(term: term.column, values: column, ids: keep.map { ids[$0] },
+                let coding: FactorCoding
+                do {
+                    coding = try Self.coding(term: term.column, values: column, ids: keep.map { ids[$0] },
                                              reference: references[term.column])
+                } catch let error as StatsError {
+                    // Read as a factor only because of a stray word: name that value, not the levels it created.
+                    guard let row = strayWord[t] else { throw error }
+                    throw TableError.notNumeric(path: table.path, column: term.column, line: row + 2, value: fields[t][row])
+                }
                 factors.append(coding)
                 for level in coding.levels.dropFirst() {
                     columns.append(DesignColumn(name: "\(term.column)[\(level)]", kind: .level(term: term.column, level: level)))
@@ -149,6 +171,7 @@ public struct DesignMatrix: Sendable {
         }
         self.init(participants: keep.map { ids[$0] }, columns: columns, values: values,
                   factors: factors, dropped: dropped, formula: formula)
+        self.warnings = warnings
     }
 
     /// Sorted levels (numerically when every level is a number) with the reference moved first;

@@ -9,6 +9,7 @@
                         = NIfTI on-disk order), or OUT.json with "error" when nibabel has no data
   describe-written FILE print JSON of a file Cohortex wrote: header fields nibabel reads
   stats FILE [MASK]     print numpy's voxels/nan/inf/sum/mean/sd/min/max as JSON
+  crc64 FILE            print the CRC-64/XZ of FILE (16 hex digits): the checksum sidecars record
   list-nibabel-data     print JSON list of NIfTI files in nibabel's tests/data
 """
 import json
@@ -152,6 +153,21 @@ def stats(path, mask_path=None):
     }))
 
 
+def crc64_xz(path):
+    """CRC-64/XZ (ECMA-182 polynomial, reflected, init and final xor all ones) of a file, bitwise table."""
+    table = []
+    for i in range(256):
+        c = i
+        for _ in range(8):
+            c = (c >> 1) ^ 0xC96C5795D7870F42 if c & 1 else c >> 1
+        table.append(c)
+    crc = 0xFFFFFFFFFFFFFFFF
+    with open(path, "rb") as f:
+        for b in f.read():
+            crc = table[(crc ^ b) & 0xFF] ^ (crc >> 8)
+    print(format(crc ^ 0xFFFFFFFFFFFFFFFF, "016x"))
+
+
 def list_nibabel_data():
     folder = os.path.join(os.path.dirname(nib.__file__), "tests", "data")
     names = sorted(f for f in os.listdir(folder) if f.endswith((".nii", ".nii.gz", ".hdr", ".img")))
@@ -168,6 +184,8 @@ if __name__ == "__main__":
         describe_written(sys.argv[2])
     elif cmd == "stats":
         stats(sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else None)
+    elif cmd == "crc64":
+        crc64_xz(sys.argv[2])
     elif cmd == "list-nibabel-data":
         list_nibabel_data()
     else:

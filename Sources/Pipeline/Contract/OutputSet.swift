@@ -1,12 +1,24 @@
 import Foundation
+import Kernels
 import NIfTI
 
-/// The files one stage run writes, written as one set: every output in the order added, the JSON
-/// sidecar(s) last — so a sidecar on disk always describes outputs that were written before it.
-/// Each file is written through a temporary name and renamed into place (never a partial file).
+/// The files one stage run writes, written as one unit:
+/// 1. every output, then every sidecar, is written under a temporary name (nothing visible changes yet);
+///    each sidecar lists the outputs it describes with their size and CRC-64, so a reader can tell a
+///    complete, matching set from a stale or partial one;
+/// 2. the previous version of any of these files is moved aside, sidecars first (so no sidecar is ever
+///    visible beside outputs it does not describe);
+/// 3. the new files are renamed into place in order, sidecars last;
+/// 4. the previous versions are removed. If any step fails, the new files are removed and the previous
+///    set is put back, and the error says so. A killed run leaves at most hidden temporaries (removed by
+///    the next run once their process is gone) or new outputs without their sidecar (never trusted).
 public struct OutputSet {
-    private var outputs: [(path: String, write: () throws -> Void)] = []
-    private var sidecars: [(path: String, text: String)] = []
+    private enum Item {
+        case output(path: String, stage: @Sendable () throws -> StagedFile)
+        case sidecar(path: String, provenance: Provenance, describes: [String])
+    }
+    private var items: [Item] = []
+    private var undescribed: [String] = []
 
     public init() {}
 
@@ -14,33 +26,140 @@ public struct OutputSet {
     public mutating func image(_ volume: Volume, to path: String, datatype: NIfTIDataType = .float32,
                                intent: NIfTIIntent = .none, intentName: String = "", description: String,
                                spaceCode: Int32 = 2) {
-        outputs.append((path, {
-            try NIfTIWriter.write(volume, to: path, datatype: datatype, intent: intent, intentName: intentName,
+        add(path) {
+            try NIfTIWriter.stage(volume, to: path, datatype: datatype, intent: intent, intentName: intentName,
                                   description: description, spaceCode: spaceCode)
-        }))
+        }
     }
 
     /// Adds a TSV table.
     public mutating func table(_ table: TSVTable, to path: String) {
-        outputs.append((path, { try table.write(to: path) }))
+        add(path) { try table.stage(to: path) }
     }
 
-    /// Adds a file written by `body` (any other format).
-    public mutating func file(_ path: String, _ body: @escaping () throws -> Void) {
-        outputs.append((path, body))
+    /// Adds an output already written under its temporary name (a streamed image).
+    public mutating func staged(_ file: StagedFile) {
+        add(file.path) { file }
     }
 
-    /// Adds the sidecar of `output` (written after every output).
+    /// Adds an output written by `stage` (any other format).
+    public mutating func file(_ path: String, _ stage: @escaping @Sendable () throws -> StagedFile) {
+        add(path, stage)
+    }
+
+    private mutating func add(_ path: String, _ stage: @escaping @Sendable () throws -> StagedFile) {
+        items.append(.output(path: path, stage: stage))
+        undescribed.append(path)
+    }
+
+    /// Adds the sidecar of `output`; it describes the outputs added since the previous sidecar.
     public mutating func sidecar(_ provenance: Provenance, for output: String) {
-        sidecars.append((sidecarPath(for: output), provenance.rendered))
+        items.append(.sidecar(path: sidecarPath(for: output), provenance: provenance, describes: undescribed))
+        undescribed = []
     }
 
-    /// Writes every output, then every sidecar; returns the paths in the order written.
-    public func commit() throws -> [String] {
-        for output in outputs { try output.write() }
-        for sidecar in sidecars { try AtomicFile.write(sidecar.text, to: sidecar.path) }
-        return outputs.map(\.path) + sidecars.map(\.path)
+    /// Writes the set (outputs staged on up to `parallelism` threads); returns the paths in the order
+    /// they were renamed into place.
+    public func commit(parallelism: Parallelism = .serial) throws -> [String] {
+        let outputs = items.compactMap { item -> (String, @Sendable () throws -> StagedFile)? in
+            if case .output(let path, let stage) = item { return (path, stage) } else { return nil }
+        }
+        for folder in Set(items.map { (path(of: $0) as NSString).deletingLastPathComponent }) {
+            TemporaryName.removeStale(in: folder)
+        }
+        // 1. Stage: outputs (independent, so in parallel), then the sidecars that describe them.
+        let results = parallelism.map(chunks: outputs.count) { n in Result { try outputs[n].1() } }
+        var staged = results.compactMap { try? $0.get() }
+        if let failure = results.indices.first(where: { (try? results[$0].get()) == nil }) {
+            staged.forEach { $0.discard() }
+            throw OutputSetError(path: outputs[failure].0, underlying: Self.failure(results[failure]), previous: .unchanged)
+        }
+        let byPath = [String: StagedFile](staged.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
+        for case .sidecar(let path, var provenance, let describes) in items {
+            provenance.add("Outputs", .array(describes.map { output in
+                let file = byPath[output]!
+                return .object([("Path", .string((output as NSString).lastPathComponent)), ("Bytes", .int(file.size)),
+                                ("CRC64", .string(file.checksumText))])
+            }))
+            do {
+                staged.append(try AtomicFile.stage(provenance.rendered, to: path))
+            } catch {
+                staged.forEach { $0.discard() }
+                throw OutputSetError(path: path, underlying: error, previous: .unchanged)
+            }
+        }
+        // 2–4. Swap.
+        var aside: [(path: String, hidden: String)] = []
+        var placed = 0
+        do {
+            let sidecarsFirst = staged.filter { $0.path.hasSuffix(".json") } + staged.filter { !$0.path.hasSuffix(".json") }
+            for file in sidecarsFirst where SystemCalls.fileExists(file.path) {
+                let hidden = TemporaryName.make(for: file.path, kind: .previous)
+                do { try SystemCalls.rename(file.path, to: hidden) } catch {
+                    throw NIfTIError.writeFailed(path: file.path, reason: "cannot move the previous version aside: \(SystemCalls.reason(error))")
+                }
+                aside.append((file.path, hidden))
+            }
+            for file in staged {
+                try file.commit()
+                placed += 1
+            }
+        } catch {
+            for file in staged[..<placed] { SystemCalls.remove(file.path) }
+            for file in staged[placed...] { file.discard() }
+            var restored = true
+            for (path, hidden) in aside.reversed() {
+                do { try SystemCalls.rename(hidden, to: path) } catch { restored = false }
+            }
+            let path = placed < staged.count ? staged[placed].path : staged.last?.path ?? ""
+            throw OutputSetError(path: path, underlying: error, previous: aside.isEmpty ? .none : restored ? .restored : .lost)
+        }
+        for (_, hidden) in aside { SystemCalls.remove(hidden) }
+        return staged.map(\.path)
     }
+
+    private func path(of item: Item) -> String {
+        switch item {
+        case .output(let path, _), .sidecar(let path, _, _): return path
+        }
+    }
+
+    private static func failure(_ result: Result<StagedFile, Error>) -> Error {
+        if case .failure(let error) = result { return error }
+        preconditionFailure("not a failure")
+    }
+}
+
+/// A set of outputs that could not be written, and what became of the previous set.
+public struct OutputSetError: Error, Sendable, CustomStringConvertible, LocalizedError {
+    public enum Previous: Sendable, Equatable {
+        /// Nothing had been renamed: every file on disk is as it was.
+        case unchanged
+        /// No previous outputs existed; the new ones were removed.
+        case none
+        /// The previous outputs were moved back into place.
+        case restored
+        /// Some previous outputs could not be moved back (their hidden `.prev-` copies remain).
+        case lost
+    }
+
+    public let path: String
+    public let underlying: Error
+    public let previous: Previous
+
+    public var description: String {
+        let cause = (underlying as? LocalizedError)?.errorDescription ?? "\(underlying)"
+        let outcome: String
+        switch previous {
+        case .unchanged: outcome = "no output was changed"
+        case .none: outcome = "no output was written"
+        case .restored: outcome = "the previous outputs were restored"
+        case .lost: outcome = "the previous outputs could not all be restored (hidden .prev- copies kept beside them)"
+        }
+        return "\(cause.hasPrefix(path) ? cause : path + ": " + cause); \(outcome)"
+    }
+
+    public var errorDescription: String? { description }
 }
 
 /// A request that cannot be run as given (checked before any data is read).
