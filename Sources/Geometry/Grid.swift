@@ -34,9 +34,14 @@ public struct Grid: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// A human-readable account of how `other` differs from this grid.
+    /// One line: the shape, or where the affines differ most (origin, voxel sizes, largest entry change).
     public func difference(from other: Grid) -> String {
         if shape != other.shape { return "shape \(other.shape) vs \(shape)" }
-        return "affine\n\(other.affine)\nvs\n\(affine)"
+        func mm(_ v: (Double, Double, Double)) -> String { String(format: "(%g, %g, %g)", v.0, v.1, v.2) }
+        let (a, b) = (other.affine, affine)
+        let largest = (0..<3).flatMap { r in (0..<4).map { c in abs(a[r, c] - b[r, c]) } }.max() ?? 0
+        return "affine differs by up to \(String(format: "%g", largest)) mm: origin \(mm((a[0, 3], a[1, 3], a[2, 3]))) vs "
+            + "\(mm((b[0, 3], b[1, 3], b[2, 3]))), voxel sizes \(mm(a.voxelSizes)) vs \(mm(b.voxelSizes))"
     }
 
     public var description: String { "\(nx)×\(ny)×\(nz)" }

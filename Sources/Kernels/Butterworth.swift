@@ -27,10 +27,15 @@ public enum FilterError: Error, Equatable, Sendable, CustomStringConvertible {
 public enum Butterworth {
     /// Second-order sections for a high-pass (`highPass` only), low-pass (`lowPass` only) or band-pass filter.
     /// Cutoffs at or above Nyquist are lowered just below it, as nilearn does.
+    /// The cutoff the filter uses for `f`: `f`, or just below Nyquist when `f` is at or above it (nilearn).
+    public static func appliedCutoff(_ f: Double, samplingRate fs: Double) -> Double {
+        let nyquist = fs / 2
+        return f >= nyquist ? nyquist - nyquist * 10 * Double(Float.ulpOfOne) : f
+    }
+
     public static func design(order: Int = 5, highPass: Double?, lowPass: Double?, samplingRate fs: Double) throws -> [BiquadSection] {
         let nyquist = fs / 2
-        func clamp(_ f: Double) -> Double { f >= nyquist ? nyquist - nyquist * 10 * Double(Float.ulpOfOne) : f }
-        let high = highPass.map(clamp), low = lowPass.map(clamp)
+        let high = highPass.map { appliedCutoff($0, samplingRate: fs) }, low = lowPass.map { appliedCutoff($0, samplingRate: fs) }
         if let h = high, h <= 0 { throw FilterError.invalidBand(low: lowPass, high: highPass, nyquist: nyquist) }
         if let h = high, let l = low, h >= l { throw FilterError.invalidBand(low: lowPass, high: highPass, nyquist: nyquist) }
         guard high != nil || low != nil else { return [] }

@@ -62,13 +62,9 @@ public enum AtomicFile {
     public static func stage(to path: String, _ body: (OutputFile) throws -> Void) throws -> StagedFile {
         let folder = (path as NSString).deletingLastPathComponent
         let target = folder.isEmpty ? "." : folder
-        do {
-            try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: true)
-        } catch {
-            // Foundation's own text ends in "(NSCocoaErrorDomain error 512.)": report the system's reason.
-            let underlying = (error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError
-            let reason = underlying.map { String(cString: strerror(Int32($0.code))) } ?? "cannot create it"
-            throw NIfTIError.writeFailed(path: path, reason: "cannot create folder \(target): \(reason)")
+        // mkdir directly: Foundation's own message ends in "(NSCocoaErrorDomain error 512.)".
+        do { try SystemCalls.createFolders(target) } catch {
+            throw NIfTIError.writeFailed(path: path, reason: "cannot create folder \(target): \(error.reason)")
         }
         let temp = TemporaryName.make(for: path, kind: .staged)
         let fd: Int32

@@ -92,6 +92,20 @@ public enum SystemCalls {
         FaultHook.shared.renamed()
     }
 
+    /// Creates `path` and any missing parent folders (as `mkdir -p`).
+    static func createFolders(_ path: String) throws(Failure) {
+        var current = path.hasPrefix("/") ? "" : "."
+        for component in path.split(separator: "/") where !component.isEmpty {
+            current += "/" + component
+            if mkdir(current, 0o755) != 0 {
+                let code = errno
+                var st = stat()
+                guard code == EEXIST, stat(current, &st) == 0 else { throw Failure(code) }
+                guard (st.st_mode & S_IFMT) == S_IFDIR else { throw Failure(ENOTDIR) }
+            }
+        }
+    }
+
     /// Removes a file; a missing file is not an error.
     public static func remove(_ path: String) {
         _ = unlink(path)

@@ -71,6 +71,8 @@ public struct RunQC: Sendable {
     public var nonFiniteVoxels: Int
     /// ν = tr(CCᵀ)² / tr((CCᵀ)²) of the cleaning operator C.
     public var effectiveDegreesOfFreedom: Double?
+    /// The low-pass cutoff the filter used (below Nyquist; nil without low-pass filtering).
+    public var lowPassApplied: Double? = nil
     public var zeroVarianceVoxels: Int = 0
     public var medianTSNR: Double?
     public var seedVoxels: Int?
@@ -96,6 +98,7 @@ public struct RunQC: Sendable {
             ("ConfoundColumns", .array(confoundColumns.map { .string($0) })),
             ("ConfoundRank", .int(confoundRank)),
             ("EffectiveDegreesOfFreedom", .number(effectiveDegreesOfFreedom)),
+            ("LowPassAppliedHz", .number(lowPassApplied)),
             ("NonFiniteVoxelsExcluded", .int(nonFiniteVoxels)),
             ("ZeroVarianceVoxelsExcluded", .int(zeroVarianceVoxels)),
             ("MedianTSNR", .number(medianTSNR)),

@@ -46,6 +46,10 @@ extension GrayMatterVolume: Stage {
             if maps.contains(where: { ($0.wm == nil) != ($0.csf == nil) }) {
                 throw RequestError.conflicting(detail: "TIV needs both a WM and a CSF map for every GM map")
             }
+            if case .custom(let spheres, let masks) = regions {
+                let names = spheres.map(\.name) + masks.map(\.name)
+                if Set(names).count != names.count { throw RequestError.duplicateNames(what: "region names", names: names) }
+            }
             if Set(maps.map { $0.wm == nil }).count > 1 {
                 throw RequestError.conflicting(detail: "give WM and CSF maps for every GM map or for none")
             }
@@ -89,7 +93,7 @@ extension GrayMatterVolume: Stage {
             }
             var measured: [(maps: Maps, result: Result)] = [], failures: [Failure] = []
             var outputs = OutputSet()
-            var stems: [String: String] = [:]
+            var stems: [String: String] = [:], participants: [String: String] = [:]
             for (entry, outcome) in zip(maps, results) {
                 switch outcome {
                 case .success(let result):
@@ -99,7 +103,14 @@ extension GrayMatterVolume: Stage {
                             what: "gray-matter map file names (each names its table)", names: [other, entry.gm])))
                         continue
                     }
+                    let participant = participant(of: entry.gm)
+                    if let other = participants[participant] {
+                        failures.append(Failure(path: entry.gm, error: RequestError.duplicateNames(
+                            what: "participants of the cohort table (\(participant))", names: [other, entry.gm])))
+                        continue
+                    }
                     stems[stem] = entry.gm
+                    participants[participant] = entry.gm
                     if measured.isEmpty { result.notes.forEach(context.note) }
                     result.warnings.forEach(context.warn)
                     let table = folder + "/" + stem + "_gmvol.tsv"

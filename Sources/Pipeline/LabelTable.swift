@@ -23,17 +23,19 @@ public struct LabelTable: Sendable, Equatable {
            Set(header.split(separator: "\t").map { $0.trimmingCharacters(in: .whitespaces) }).isSuperset(of: ["index", "name"]) {
             let table = try TSVTable(contentsOf: path)
             let indices = try table.column("index"), names = try table.column("name")
-            var map: [Int: String] = [:]
+            var map: [Int: String] = [:], lineOf: [Int: Int] = [:]
             for (n, (i, name)) in zip(indices, names).enumerated() {
                 guard let index = Int(i.trimmingCharacters(in: .whitespaces)) else {
                     throw RegionError.unparsableLabelTable(path: path, line: n + 2, text: i)
                 }
+                if let first = lineOf[index] { throw RegionError.duplicateLabel(path: path, index: index, lines: [first, n + 2]) }
+                lineOf[index] = n + 2
                 map[index] = name
             }
             self.init(names: map)
             return
         }
-        var map: [Int: String] = [:]
+        var map: [Int: String] = [:], lineOf: [Int: Int] = [:]
         var sawEntry = false
         for (n, raw) in lines.enumerated() {
             let line = raw.trimmingCharacters(in: .whitespaces)
@@ -45,6 +47,8 @@ public struct LabelTable: Sendable, Equatable {
                 }
                 throw RegionError.unparsableLabelTable(path: path, line: n + 1, text: raw)
             }
+            if let first = lineOf[index] { throw RegionError.duplicateLabel(path: path, index: index, lines: [first, n + 1]) }
+            lineOf[index] = n + 1
             map[index] = fields[1]
             sawEntry = true
         }
@@ -56,7 +60,7 @@ public struct LabelTable: Sendable, Equatable {
         let pattern = try! NSRegularExpression(pattern: #"<label\b([^>]*)>([^<]*)</label>"#)
         let indexPattern = try! NSRegularExpression(pattern: #"\bindex\s*=\s*["']\s*(-?\d+)\s*["']"#)
         let whole = NSRange(text.startIndex..., in: text)
-        var map: [Int: String] = [:]
+        var map: [Int: String] = [:], lineOf: [Int: Int] = [:]
         for match in pattern.matches(in: text, range: whole) {
             let attributes = String(text[Range(match.range(at: 1), in: text)!])
             let line = text[..<Range(match.range, in: text)!.lowerBound].filter { $0 == "\n" }.count + 1
@@ -68,6 +72,8 @@ public struct LabelTable: Sendable, Equatable {
                 .replacingOccurrences(of: "&lt;", with: "<").replacingOccurrences(of: "&gt;", with: ">")
                 .replacingOccurrences(of: "&quot;", with: "\"").replacingOccurrences(of: "&apos;", with: "'")
                 .replacingOccurrences(of: "&amp;", with: "&")
+            if let first = lineOf[index + 1] { throw RegionError.duplicateLabel(path: path, index: index, lines: [first, line]) }
+            lineOf[index + 1] = line
             map[index + 1] = name
         }
         guard !map.isEmpty else {

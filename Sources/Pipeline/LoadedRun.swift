@@ -60,6 +60,13 @@ public struct LoadedRun: Sendable {
         } else if let header = headerTR, let given = parameters.repetitionTime, abs(header - given) > 1e-3 {
             notes.append("\(run.bold): the given repetition time \(given) s overrides the header's \(header) s")
         }
+        // nilearn lowers a cutoff at or above Nyquist to just below it; say so rather than do it silently.
+        var appliedLowPass = parameters.lowPass
+        if let low = parameters.lowPass, let tr = parameters.repetitionTime, tr > 0, low >= 0.5 / tr {
+            appliedLowPass = Butterworth.appliedCutoff(low, samplingRate: 1 / tr)
+            notes.append("\(run.bold): low-pass \(low) Hz is at or above the Nyquist frequency \(0.5 / tr) Hz (TR \(tr) s); "
+                         + "applied just below Nyquist (\(appliedLowPass!) Hz), as nilearn does")
+        }
 
         // Confounds and censoring.
         var confoundColumns: [[Double]] = [], names: [String] = []
@@ -127,7 +134,7 @@ public struct LoadedRun: Sendable {
         let qc = RunQC(bold: run.bold, volumes: volumes, dummyScans: dummy, keptVolumes: kept.count,
                        motionOutliers: motionOutliers, nonSteadyStateVolumes: nonSteady.count, repetitionTime: parameters.repetitionTime,
                        meanFD: meanFD, maxFD: maxFD, confoundColumns: names, confoundRank: cleaning.confoundRank,
-                       nonFiniteVoxels: nonFinite, effectiveDegreesOfFreedom: nu, notes: notes)
+                       nonFiniteVoxels: nonFinite, effectiveDegreesOfFreedom: nu, lowPassApplied: appliedLowPass, notes: notes)
         return LoadedRun(run: run, mask: mask, frames: frames, shifted: series.shifted, shift: series.shift, cleaned: series.cleaned,
                          rawMean: series.rawMean, rawSD: series.rawSD, extracted: series.extracted,
                          extractedColumn: series.extractedColumn, nonFinite: series.nonFinite, cleaning: cleaning, qc: qc)

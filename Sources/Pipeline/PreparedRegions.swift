@@ -79,6 +79,13 @@ public struct PreparedRegions: Sendable {
             labels = onGrid
             lists = []
             atlasRows = present.map { ($0, table.name(of: $0)) }
+            var labelNamed: [String: Int] = [:]
+            for row in atlasRows {
+                if let other = labelNamed[row.name] {
+                    throw RegionError.duplicateRegionName(path: labelPath ?? atlasPath, name: row.name, labels: [other, row.label])
+                }
+                labelNamed[row.name] = row.label
+            }
             maxLabel = present.last ?? 0
         case .custom(let spheres, let masks):
             var lists: [(index: Int, name: String, voxels: [Int])] = spheres.enumerated().map { ($0 + 1, $1.name, $1.voxels(in: grid)) }

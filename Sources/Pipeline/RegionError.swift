@@ -13,6 +13,8 @@ public enum RegionError: Error, Equatable, Sendable, CustomStringConvertible, Lo
     case singularAffine(path: String)
     case emptySeed(name: String, detail: String)
     case tooFewRegions(path: String, regions: Int)
+    case duplicateLabel(path: String, index: Int, lines: [Int])
+    case duplicateRegionName(path: String, name: String, labels: [Int])
 
     public var description: String {
         switch self {
@@ -32,6 +34,10 @@ public enum RegionError: Error, Equatable, Sendable, CustomStringConvertible, Lo
             return "\(p): the affine is singular; cannot map it onto another grid"
         case .emptySeed(let name, let detail):
             return "seed \"\(name)\" has no voxel inside the mask: \(detail)"
+        case .duplicateLabel(let p, let index, let lines):
+            return "\(p): label \(index) is defined twice (lines \(lines.map(String.init).joined(separator: " and "))); each index needs one name"
+        case .duplicateRegionName(let p, let name, let labels):
+            return "\(p): labels \(labels.map(String.init).joined(separator: " and ")) are both named \"\(name)\"; table columns need distinct names"
         case .tooFewRegions(let p, let regions):
             return "\(p): \(regions) region(s) on the BOLD grid; a connectivity matrix needs at least two"
         }

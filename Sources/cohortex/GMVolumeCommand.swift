@@ -64,6 +64,7 @@ struct GMVolumeCommand: ParsableCommand {
             throw ValidationError("give one --wm and one --csf per --gm (\(gm.count) GM, \(wm.count) WM, \(csf.count) CSF maps)")
         }
         if let out, !out.hasSuffix(".tsv") { throw ValidationError("--out must end in .tsv, got \(out)") }
+        _ = try validated(request) { try $0.validate() }
     }
 
     /// The stage request the flags describe.
