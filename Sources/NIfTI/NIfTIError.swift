@@ -13,6 +13,7 @@ public enum NIfTIError: Error, Equatable, Sendable {
     case voxOffsetBeyondEnd(path: String, offset: Int, fileSize: Int)
     case truncatedData(path: String, expectedBytes: Int, availableBytes: Int)
     case exceedsCompressedBound(path: String, expectedBytes: Int, compressedBytes: Int)
+    case exceedsMemory(path: String, neededBytes: Int, physicalBytes: Int)
     case corruptGzip(path: String, reason: String)
     case headerRejected(path: String)
     case gridMismatch(path: String, reference: String, detail: String)
@@ -25,7 +26,7 @@ public enum NIfTIError: Error, Equatable, Sendable {
         case .fileNotFound(let p), .unreadable(let p, _), .notNIfTI(let p, _),
              .truncatedHeader(let p, _, _), .invalidField(let p, _, _, _), .dimensionOverflow(let p, _),
              .unsupportedDatatype(let p, _, _), .missingImageFile(let p, _), .voxOffsetBeyondEnd(let p, _, _),
-             .truncatedData(let p, _, _), .exceedsCompressedBound(let p, _, _), .corruptGzip(let p, _), .headerRejected(let p),
+             .truncatedData(let p, _, _), .exceedsCompressedBound(let p, _, _), .exceedsMemory(let p, _, _), .corruptGzip(let p, _), .headerRejected(let p),
              .gridMismatch(let p, _, _), .valueNotRepresentable(let p, _, _, _), .writeFailed(let p, _):
             return p
         }
@@ -55,6 +56,8 @@ extension NIfTIError: CustomStringConvertible, LocalizedError {
             return "\(p): vox_offset \(offset) lies beyond the end of the file (\(size) bytes)"
         case .truncatedData(let p, let expected, let available):
             return "\(p): truncated voxel data: expected \(expected) bytes, file holds \(available)"
+        case .exceedsMemory(let p, let needed, let physical):
+            return "\(p): holding the whole image needs \(needed) bytes, more than this machine's \(physical) bytes of memory"
         case .exceedsCompressedBound(let p, let expected, let compressed):
             let most = compressed.multipliedReportingOverflow(by: NIfTIImage.maximumDeflateRatio)
             return "\(p): header claims \(expected) bytes of voxel data, but \(compressed) compressed bytes inflate to at most \(most.overflow ? Int.max : most.partialValue) (deflate's maximum ratio, 1032:1)"

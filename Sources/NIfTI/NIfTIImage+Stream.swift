@@ -32,6 +32,12 @@ extension NIfTIImage {
         try checkVoxelDataSize()
         let decoder = VoxelDecoder(header: header)
         let total = header.voxelCount
+        // A .gz within deflate's 1032:1 bound can still claim more than memory holds: refuse rather than abort.
+        let needed = total.multipliedReportingOverflow(by: MemoryLayout<Float>.size)
+        let physical = Int(clamping: ProcessInfo.processInfo.physicalMemory)
+        if needed.overflow || needed.partialValue > physical {
+            throw NIfTIError.exceedsMemory(path: imagePath, neededBytes: needed.overflow ? Int.max : needed.partialValue, physicalBytes: physical)
+        }
         let voxels = try [Float](unsafeUninitializedCapacity: total) { buffer, initialized in
             try streamRaw { first, count, raw in
                 decoder.decode(raw, count: count, into: buffer.baseAddress! + first)

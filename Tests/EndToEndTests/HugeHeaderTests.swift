@@ -101,4 +101,30 @@ struct HugeHeaderTests {
         let table = try String(contentsOfFile: out + "/gmvol.tsv", encoding: .utf8).split(separator: "\n")
         #expect(table.count == 3 && table[1].hasPrefix("sub-01\t") && table[2].hasPrefix("sub-03\t"))
     }
+
+    @Test("a .gz within deflate's bound that still claims more than the machine's memory is refused, not allocated")
+    func gzipClaimBeyondMemory() throws {
+        let folder = try Reference.temporaryFolder()
+        // Random (incompressible) payload, so the compressed file is as large as the claim needs to pass the
+        // 1032:1 bound, while the claim as float32 exceeds physical memory.
+        let physical = Int(ProcessInfo.processInfo.physicalMemory)
+        let voxels = physical / 4 + (1 << 24)                  // int16 claim: 2 bytes each on disk, 4 in memory
+        let payload = voxels * 2 / 1000                        // a little above claim / 1032
+        var rng = SeededRandom(seed: 9)
+        var bytes = try BadFiles.validFile()
+        bytes.removeLast(bytes.count - 352)
+        bytes += (0..<payload).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+        let nz = (voxels + 2048 * 2048 - 1) / (2048 * 2048)
+        BadFiles.patchInt16(&bytes, at: 40, 3)
+        for (axis, size) in [2048, 2048, nz].enumerated() { BadFiles.patchInt16(&bytes, at: 42 + 2 * axis, Int16(size)) }
+        BadFiles.patchInt16(&bytes, at: 70, 4)                 // datatype int16
+        BadFiles.patchInt16(&bytes, at: 72, 16)                // bitpix
+        let path = folder + "/big.nii.gz"
+        try Data(try BadFiles.gzip(bytes)).write(to: URL(fileURLWithPath: path))
+        let run = try Self.cohortex(["smooth", path, folder + "/s.nii.gz", "--fwhm", "4"])
+        #expect(run.status == 1, "status \(run.status): \(run.stderr.prefix(400))")
+        #expect(run.stderr.contains("\(path): holding the whole image needs") && run.stderr.contains("\(physical) bytes of memory"),
+                "\(run.stderr.prefix(400))")
+        #expect(Self.contents(folder) == ["big.nii.gz"])
+    }
 }
