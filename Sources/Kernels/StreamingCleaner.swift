@@ -10,6 +10,7 @@ import Dispatch
 /// fully written, then `finish()`. Y is written into caller-owned memory that must outlive `finish()`
 /// (every element is written by the first fold, so it may start uninitialised).
 public final class StreamingCleaner: @unchecked Sendable {
+    // @unchecked: one caller thread submits; each fold work item touches only its own buffer slot and Y, waited on before reuse.
     /// Frames per folded block: large enough that Y crosses memory few times, small enough to stay light.
     public static let defaultBlockFrames = 32
 

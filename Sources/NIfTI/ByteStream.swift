@@ -68,6 +68,7 @@ final class FileHandleBox: @unchecked Sendable {
 /// Bytes of an uncompressed file, read sequentially with large reads (no mmap, so page
 /// cache pages never count towards the process's resident memory).
 final class PlainFileStream: ByteStream, @unchecked Sendable {
+    // @unchecked: crosses to the read-ahead thread once, then used by that thread alone.
     let file: FileHandleBox
 
     init(file: FileHandleBox, offset: Int = 0) throws {

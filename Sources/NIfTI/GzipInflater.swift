@@ -5,6 +5,7 @@ import Foundation
 /// Streaming gzip decompression with ISA-L's igzip (about 4× zlib's speed here);
 /// handles multi-member files as `gzip -d` does and verifies each member's CRC.
 final class GzipInflater: ByteStream, @unchecked Sendable {
+    // @unchecked: crosses to the read-ahead thread once, then used by that thread alone.
     private let file: FileHandleBox
     private let state: UnsafeMutablePointer<inflate_state>
     private let input: UnsafeMutableRawBufferPointer

@@ -68,6 +68,7 @@ final class ParallelGzip: StreamedOutput {
 
     /// One piece's compressed bytes, set by its worker before the work item completes.
     private final class CompressedPiece: @unchecked Sendable {
+        // @unchecked: written by one worker before its work item completes, read only after waiting on it.
         var bytes: [UInt8] = []
     }
 }

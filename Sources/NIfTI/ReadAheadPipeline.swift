@@ -3,6 +3,7 @@ import Foundation
 /// A bounded producer/consumer ring: a background thread fills slots in order while the
 /// caller consumes them in the same order. Chunk order never depends on timing.
 final class ReadAheadPipeline: @unchecked Sendable {
+    // @unchecked: slot ownership passes between the producer and the consumer through the counters below.
     private let slots: [UnsafeMutableRawBufferPointer]
     private let filled = BlockingCounter(0)
     private let free: BlockingCounter
@@ -71,6 +72,7 @@ final class ReadAheadPipeline: @unchecked Sendable {
 /// A counting semaphore on a condition variable. Waiters sleep in the kernel; libdispatch's
 /// semaphores spin with sched_yield first, which steals the core the inflate thread needs.
 final class BlockingCounter: @unchecked Sendable {
+    // @unchecked: `value` is only read or written while holding `condition`.
     private let condition = NSCondition()
     private var value: Int
 

@@ -72,11 +72,8 @@ public enum ALFFStage: Stage {
     public static func run(_ request: Request, context: StageContext) throws -> Outcome {
         try request.validate()
         var timer = PhaseTimer()
-        let signal = try timer.measure("read") {
-            try RestingStateSignal.load(run: request.run, mask: request.mask, options: request.denoising, minimumFrames: 3,
-                                        purpose: "ALFF", parallelism: context.parallelism)
-        }
-        signal.warnings.forEach(context.warn)
+        let signal = try RestingStateSignal.load(request.run, mask: request.mask, options: request.denoising, purpose: "ALFF",
+                                                 context: context, timer: &timer)
         var outcome = try run(signal: signal, bold: request.run.bold, low: request.low, high: request.high,
                               outputs: request.outputs, context: context)
         timer.append(outcome.timer)

@@ -54,6 +54,16 @@ extension DenoisingOptions {
     }
 }
 
+extension DenoisingOptions {
+    /// The tail every connectivity sidecar shares: the cleaning parameters, the standardisation and each run's QC.
+    func provenance(runs: [FunctionalRun], qc: [RunQC]) -> [(String, JSONValue)] {
+        provenance(confounds: runs.compactMap(\.confounds)) + [
+            ("Standardize", .string("zscore_sample")),
+            ("Runs", .array(qc.map(\.json))),
+        ]
+    }
+}
+
 /// Quality figures for one run, written to the JSON sidecar.
 public struct RunQC: Sendable {
     public var bold: String

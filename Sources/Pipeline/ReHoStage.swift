@@ -44,11 +44,8 @@ public enum ReHoStage: Stage {
     public static func run(_ request: Request, context: StageContext) throws -> Outcome {
         try request.validate()
         var timer = PhaseTimer()
-        let signal = try timer.measure("read") {
-            try RestingStateSignal.load(run: request.run, mask: request.mask, options: request.denoising, minimumFrames: 3,
-                                        purpose: "ReHo", parallelism: context.parallelism)
-        }
-        signal.warnings.forEach(context.warn)
+        let signal = try RestingStateSignal.load(request.run, mask: request.mask, options: request.denoising, purpose: "ReHo",
+                                                 context: context, timer: &timer)
         let outcome = try run(signal: signal, bold: request.run.bold, neighbourhood: request.neighbourhood,
                               output: request.output, zScored: request.zScored, context: context)
         timer.append(outcome.timer)

@@ -75,10 +75,8 @@ extension RegionConnectivity: Stage {
             ("VanishedRegions", .array(result.vanished.map { .object([("index", .int($0.label)), ("name", .string($0.name))]) })),
             ("FisherZ", .string(request.zPath)),
         ])
-        p.add(request.denoising.provenance(confounds: request.runs.compactMap(\.confounds)))
+        p.add(request.denoising.provenance(runs: request.runs, qc: result.qc))
         p.add([
-            ("Standardize", .string("zscore_sample")),
-            ("Runs", .array(result.qc.map(\.json))),
             ("Notes", .array(result.notes.map { .string($0) })),
             ("Warnings", .array(result.warnings.map { .string($0) })),
         ])

@@ -35,6 +35,17 @@ public struct RestingStateSignal: Sendable {
         self.cleaning = cleaning
     }
 
+    /// Reads and cleans `run` for a stage (`purpose`: at least 3 kept volumes) with the context's thread budget,
+    /// timed as "read", its warnings reported to the context.
+    static func load(_ run: FunctionalRun, mask: String, options: DenoisingOptions, purpose: String, context: StageContext,
+                     timer: inout PhaseTimer) throws -> RestingStateSignal {
+        let signal = try timer.measure("read") {
+            try load(run: run, mask: mask, options: options, minimumFrames: 3, purpose: purpose, parallelism: context.parallelism)
+        }
+        signal.warnings.forEach(context.warn)
+        return signal
+    }
+
     /// The kept rows only, as a contiguous kept × voxels matrix.
     public var keptRows: [Float] {
         if rowsAreKeptOnly || kept.count == series.frames { return series.values }

@@ -78,12 +78,8 @@ extension SeedMap: Stage {
                 ("MaskVoxels", .int(result.mask.count)),
                 ("ExcludedVoxels", .int(result.excluded)),
             ])
-            p.add(request.denoising.provenance(confounds: request.runs.compactMap(\.confounds)))
-            p.add([
-                ("Standardize", .string("zscore_sample")),
-                ("Runs", .array(result.qc.map(\.json))),
-                ("Warnings", .array(result.warnings.map { .string($0) })),
-            ])
+            p.add(request.denoising.provenance(runs: request.runs, qc: result.qc))
+            p.add("Warnings", .array(result.warnings.map { .string($0) }))
             outputs.sidecar(p, for: zPath)
         }
         let files = try timer.measure("write") { try outputs.commit(parallelism: context.parallelism) }

@@ -125,6 +125,7 @@ public enum ReferenceError: Error, CustomStringConvertible {
 }
 
 private final class LockedData: @unchecked Sendable {
+    // @unchecked: `data` is only touched while holding `lock`.
     private let lock = NSLock()
     private var data: Data?
     func set(_ d: Data) { lock.lock(); data = d; lock.unlock() }

@@ -9,6 +9,7 @@
                         = NIfTI on-disk order), or OUT.json with "error" when nibabel has no data
   describe-written FILE print JSON of a file Cohortex wrote: header fields nibabel reads
   stats FILE [MASK]     print numpy's voxels/nan/inf/sum/mean/sd/min/max as JSON
+  gzip-members FILE     print the uncompressed size of each gzip member (JSON list), walked with zlib
   crc64 FILE            print the CRC-64/XZ of FILE (16 hex digits): the checksum sidecars record
   list-nibabel-data     print JSON list of NIfTI files in nibabel's tests/data
 """
@@ -168,6 +169,20 @@ def crc64_xz(path):
     print(format(crc ^ 0xFFFFFFFFFFFFFFFF, "016x"))
 
 
+def gzip_members(path):
+    """Print the uncompressed size of each gzip member of a file, walking the members with zlib."""
+    import zlib
+    data = open(path, "rb").read()
+    sizes = []
+    while data:
+        d = zlib.decompressobj(wbits=31)
+        sizes.append(len(d.decompress(data)) + len(d.flush()))
+        if not d.eof:
+            raise SystemExit(f"{path}: truncated gzip member")
+        data = d.unused_data
+    print(json.dumps(sizes))
+
+
 def list_nibabel_data():
     folder = os.path.join(os.path.dirname(nib.__file__), "tests", "data")
     names = sorted(f for f in os.listdir(folder) if f.endswith((".nii", ".nii.gz", ".hdr", ".img")))
@@ -184,6 +199,8 @@ if __name__ == "__main__":
         describe_written(sys.argv[2])
     elif cmd == "stats":
         stats(sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else None)
+    elif cmd == "gzip-members":
+        gzip_members(sys.argv[2])
     elif cmd == "crc64":
         crc64_xz(sys.argv[2])
     elif cmd == "list-nibabel-data":
