@@ -89,7 +89,8 @@ struct FunctionalBadInputTests {
         #expect(throws: RegionError.self) {
             try SeedMap.compute(runs: [FunctionalRun(bold: r.bold)], maskPath: r.mask, seeds: [far], options: DenoisingOptions(), parallelism: .available)
         }
-        do { _ = try far.positions(in: try NIfTIImage(path: r.mask).readMask(), parallelism: .available) } catch { #expect("\(error)".contains("nowhere")) }
+        let error = #expect(throws: RegionError.self) { try far.positions(in: try NIfTIImage(path: r.mask).readMask(), parallelism: .available) }
+        #expect(error.map { "\($0)".contains("nowhere") } == true, "\(String(describing: error))")
     }
 
     @Test func threeDimensionalBoldIsRefused() throws {
