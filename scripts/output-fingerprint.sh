@@ -15,7 +15,7 @@ rm -rf "$work"
 mkdir -p "$work/fx" "$work/gx" "$work/out"
 cd "$work"
 
-"$python" "$root/Tests/Reference/fc_reference.py" make-run fx --frames 60 --seed 3 --size small >/dev/null
+"$python" "$root/Tests/Reference/fc_reference.py" make-run fx --frames 150 --seed 3 --size small >/dev/null
 "$python" "$root/Tests/Reference/gm_reference.py" make-maps gx 2 >/dev/null
 bold=$(ls fx/*_desc-preproc_bold.nii.gz | head -1)
 conf=$(ls fx/*_desc-confounds_timeseries.tsv | head -1)

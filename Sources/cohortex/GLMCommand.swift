@@ -138,7 +138,7 @@ struct GLMCommand: ParsableCommand {
 
     /// A few lines per contrast: what was tested and the smallest p-values.
     static func report(_ summary: GroupAnalysisSummary, options: GroupAnalysisOptions) -> String {
-        if let chunk = summary.chunkFile { return "chunk \(options.chunk!) of the permutations written to \(chunk)" }
+        if let file = summary.chunkFile, let chunk = options.chunk { return "chunk \(chunk) of the permutations written to \(file)" }
         let design = summary.inputs.design
         let unit = summary.inputs.mask == nil ? "regions" : "voxels"
         var lines = ["\(design.rowCount) participants (\(design.dropped.count) dropped), model \(design.formula?.description ?? options.formula), \(design.rowCount - design.columnCount) residual df"]

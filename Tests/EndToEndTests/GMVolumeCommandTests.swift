@@ -34,9 +34,13 @@ struct GMVolumeCommandTests {
     @Test("usage errors: no regions, atlas with spheres, half a TIV")
     func usage() throws {
         let f = try Self.folder.get()
-        #expect(try Reference.cohortex(["gm-volume", "--gm", f + "/gm.nii.gz"]).status == 64)
-        #expect(try Reference.cohortex(["gm-volume", "--gm", f + "/gm.nii.gz", "--atlas", f + "/atlas.nii.gz", "--sphere", "a:0,0,0,5"]).status == 64)
-        #expect(try Reference.cohortex(["gm-volume", "--gm", f + "/gm.nii.gz", "--atlas", f + "/atlas.nii.gz", "--wm", f + "/wm.nii.gz"]).status == 64)
+        let out = try Reference.temporaryFolder() + "/t.tsv"
+        for (arguments, message) in [([] as [String], "give regions"), (["--atlas", f + "/atlas.nii.gz", "--sphere", "a:0,0,0,5"], "--atlas cannot be combined"),
+                                     (["--atlas", f + "/atlas.nii.gz", "--wm", f + "/wm.nii.gz"], "TIV needs both --wm and --csf")] {
+            let run = try Reference.cohortex(["gm-volume", "--gm", f + "/gm.nii.gz", "--out", out] + arguments)
+            #expect(run.status == 64 && run.stderr.contains(message), "\(arguments): \(run.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: out))
+        }
     }
 
     @Test("a bad sphere is a usage error (64) explaining the expected form")

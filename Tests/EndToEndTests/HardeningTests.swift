@@ -93,6 +93,15 @@ struct HardeningTests {
         #expect(run.stderr.contains("participants of the cohort table (sub-01) must differ") && run.stderr.contains("sub-01_run-2_gm.nii.gz"), "\(run.stderr)")
         let table = try TSVTable(contentsOf: folder + "/out/gmvol.tsv")
         #expect(try table.column("participant_id") == ["sub-01", "sub-02"])
+        // Two maps with one file name (in two folders) would write one per-map table over the other.
+        for sub in ["a", "b"] {
+            try FileManager.default.createDirectory(atPath: folder + "/" + sub, withIntermediateDirectories: true)
+            try FileManager.default.copyItem(atPath: Self.mask, toPath: folder + "/\(sub)/sub-03_gm.nii.gz")
+        }
+        let same = try Reference.cohortex(["gm-volume", "--gm", folder + "/a/sub-03_gm.nii.gz", "--gm", folder + "/b/sub-03_gm.nii.gz",
+                                           "--sphere", "A:0,-18,0,20", "--out-dir", folder + "/same"])
+        #expect(same.status == 1 && same.stderr.contains("gray-matter map file names (each names its table) must differ"), "\(same.stderr)")
+        #expect(try TSVTable(contentsOf: folder + "/same/gmvol.tsv").rows.count == 1)
     }
 
     @Test("a float atlas is refused with the same message in seed-map --seed-label as in conmat")

@@ -6,8 +6,9 @@ import TestSupport
 /// End-to-end: the built `cohortex` binary against nibabel/numpy.
 @Suite("cohortex header and stats")
 struct HeaderAndStatsCommandTests {
-    /// A 4D int16 image with scaling, ms time units, NaN-free, and a float32 copy with NaN/Inf.
-    static func images() throws -> (folder: String, scaled: String, withNaN: String, mask: String) {
+    /// A 4D float32 series, a copy with NaN/Inf, a mask, and (written by nibabel) an int16 series with
+    /// scl_slope/scl_inter and millisecond time units.
+    static func images() throws -> (folder: String, scaled: String, withNaN: String, mask: String, int16: String) {
         let folder = try Reference.temporaryFolder()
         var rng = SeededRandom(seed: 5)
         let grid = Grid(nx: 12, ny: 10, nz: 8, affine: .scaling(-3, 3, 3.5, origin: (40, -50, -30)))
@@ -24,7 +25,9 @@ struct HeaderAndStatsCommandTests {
         let maskValues = (0..<grid.voxelCount).map { i -> Float in (i % 3 == 0 || i == 3) ? 1 : 0 }
         let mask = folder + "/mask.nii.gz"
         try NIfTIWriter.write(Volume(grid: grid, voxels: maskValues), to: mask, datatype: .uint8)
-        return (folder, scaled, withNaN, mask)
+        let int16 = folder + "/int16.nii.gz"
+        try Reference.runPython("nifti_reference.py", ["make-scaled", int16])
+        return (folder, scaled, withNaN, mask, int16)
     }
 
     static func expectMatches(_ ours: [String: Any], _ numpy: [String: Any], _ label: String) {
@@ -40,7 +43,8 @@ struct HeaderAndStatsCommandTests {
     @Test("stats --json agrees with numpy, with and without a mask, NaN and Inf excluded")
     func statsAgreeWithNumpy() throws {
         let files = try Self.images()
-        for (file, mask) in [(files.scaled, nil), (files.withNaN, nil), (files.withNaN, files.mask), (files.scaled, files.mask)] {
+        for (file, mask) in [(files.scaled, nil), (files.withNaN, nil), (files.withNaN, files.mask), (files.scaled, files.mask),
+                             (files.int16, nil), (files.int16, files.mask)] {
             var args = ["stats", file, "--json"]
             if let mask { args += ["--mask", mask] }
             let run = try Reference.cohortex(args)
@@ -56,12 +60,17 @@ struct HeaderAndStatsCommandTests {
         #expect(nan["voxels"] as? Int == 12 * 10 * 8 * 5)
     }
 
-    @Test("stats is identical with 1 and 2 threads")
-    func statsDeterministic() throws {
+    @Test("an int16 series with scaling and millisecond units: header and stats as nibabel reads them")
+    func scaledInt16() throws {
         let files = try Self.images()
-        let one = try Reference.cohortex(["stats", files.withNaN, "--json", "--threads", "1"])
-        let two = try Reference.cohortex(["stats", files.withNaN, "--json", "--threads", "2"])
-        #expect(one.status == 0 && one.stdout == two.stdout)
+        let h = try Reference.json(try Reference.cohortex(["header", files.int16, "--json"]).stdout)
+        #expect(h["datatype"] as? String == "int16" && h["scl_slope"] as? Double == 0.5 && h["scl_inter"] as? Double == 10)
+        #expect(h["t_units"] as? String == "msec" && h["tr"] as? Double == 2.5)
+        let stats = try Reference.json(try Reference.cohortex(["stats", files.int16, "--json"]).stdout)
+        let numpy = try Reference.json(try Reference.runPython("nifti_reference.py", ["stats", files.int16]))
+        // Scaled values are v·0.5 + 10 with v integral: the minimum and maximum are exact.
+        #expect(stats["min"] as? Double == numpy["min"] as? Double && stats["max"] as? Double == numpy["max"] as? Double)
+        #expect(abs((stats["mean"] as? Double ?? .nan) - (numpy["mean"] as? Double ?? 0)) < 1e-9 * 1000)
     }
 
     @Test("header --json has the documented keys and nibabel's values")

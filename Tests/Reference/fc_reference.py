@@ -23,6 +23,8 @@
         prints the effective degrees of freedom nu = tr(CC')^2 / tr((CC')^2) of nilearn's cleaning:
         C = signal.clean applied to the T×T identity (column j = response to an impulse at volume j),
         without standardisation, each column then centred (the cleaned signals are centred before use)
+  qc BOLD CONFOUNDS MASK JSON_PARAMS
+        censored/non-steady volumes, mean/max FD, seed voxels, median tSNR as nilearn/numpy see them
 JSON_PARAMS keys: detrend, high_pass, low_pass, t_r, strategy (6P/24P/36P/acompcor/none),
 fd_threshold, dvars_threshold, scrub, dummy, sphere [x,y,z,r], seed_mask, kind, estimator, confounds_f64
 """
@@ -357,6 +359,34 @@ def clean(signals_path, t, v, p, out):
     np.ascontiguousarray(y, dtype=np.float64).tofile(out)
 
 
+def run_qc(bold, confounds_path, mask_path, p):
+    """The QC a seed-map sidecar records, from nilearn and numpy: censored volumes (nilearn's scrub sample
+    mask), non-steady-state volumes, mean/max FD, seed voxels (NiftiSpheresMasker's selection), median tSNR."""
+    import pandas as pd
+    from nilearn.maskers.nifti_spheres_masker import apply_mask_and_get_affinity
+    img, _, sample_mask = prepared(bold, p)
+    data = np.asarray(img.dataobj, dtype=np.float64)
+    frames = data.shape[3]
+    table = pd.read_csv(confounds_path, sep="\t", na_values=["n/a"]).iloc[p.get("dummy", 0):]
+    fd = table["framewise_displacement"].dropna().to_numpy()
+    mask = np.asarray(nib.load(mask_path).dataobj) > 0
+    finite = np.isfinite(data).all(axis=3)
+    good = mask & finite
+    x, y, z, r = p["sphere"]
+    _, adjacency = apply_mask_and_get_affinity([(x, y, z)], img, r, True,
+                                               mask_img=nib.Nifti1Image(good.astype(np.uint8), img.affine))
+    series = data[good]
+    sd = series.std(axis=1, ddof=1)
+    tsnr = series.mean(axis=1)[sd > 0] / sd[sd > 0]
+    print(json.dumps({
+        "censored": 0 if sample_mask is None else int(frames - len(sample_mask)),
+        "non_steady": int(sum(c.startswith("non_steady_state_outlier") for c in table.columns)),
+        "mean_fd": float(fd.mean()), "max_fd": float(fd.max()),
+        "seed_voxels": int(adjacency.sum()),
+        "median_tsnr": float(np.median(tsnr)),
+    }))
+
+
 def degrees_of_freedom(t, p):
     from nilearn import signal
     conf = None
@@ -377,6 +407,8 @@ if __name__ == "__main__":
         opts = {args[i].lstrip("-"): args[i + 1] for i in range(0, len(args), 2)}
         make_run(sys.argv[2], frames=int(opts.get("frames", 150)), seed=int(opts.get("seed", 1)),
                  run=opts.get("run"), tr=float(opts.get("tr", 2.0)), size=opts.get("size", "medium"))
+    elif cmd == "qc":
+        run_qc(sys.argv[2], sys.argv[3], sys.argv[4], json.loads(sys.argv[5]))
     elif cmd == "seed-map":
         seed_map_runs(sys.argv[2].split(","), sys.argv[3], json.loads(sys.argv[4]), sys.argv[5])
     elif cmd == "conmat":

@@ -9,6 +9,7 @@
                         = NIfTI on-disk order), or OUT.json with "error" when nibabel has no data
   describe-written FILE print JSON of a file Cohortex wrote: header fields nibabel reads
   stats FILE [MASK]     print numpy's voxels/nan/inf/sum/mean/sd/min/max as JSON
+  make-scaled FILE      write a 12×10×8×5 int16 series with scl_slope 0.5, scl_inter 10, msec units
   gzip-members FILE     print the uncompressed size of each gzip member (JSON list), walked with zlib
   crc64 FILE            print the CRC-64/XZ of FILE (16 hex digits): the checksum sidecars record
   list-nibabel-data     print JSON list of NIfTI files in nibabel's tests/data
@@ -154,6 +155,18 @@ def stats(path, mask_path=None):
     }))
 
 
+def make_scaled(path):
+    """A 12×10×8×5 int16 series stored with scl_slope 0.5, scl_inter 10 and millisecond time units (TR 2500 ms)."""
+    rng = np.random.default_rng(5)
+    raw = np.round(rng.normal(0, 4000, (12, 10, 8, 5))).astype(np.int16)
+    affine = np.array([[-3.0, 0, 0, 40], [0, 3.0, 0, -50], [0, 0, 3.5, -30], [0, 0, 0, 1]])  # the tests' 12×10×8 grid
+    img = nib.Nifti1Image(raw, affine, dtype=np.int16)
+    img.header.set_slope_inter(0.5, 10.0)
+    img.header.set_xyzt_units("mm", "msec")
+    img.header["pixdim"][4] = 2500
+    nib.save(img, path)
+
+
 def crc64_xz(path):
     """CRC-64/XZ (ECMA-182 polynomial, reflected, init and final xor all ones) of a file, bitwise table."""
     table = []
@@ -199,6 +212,8 @@ if __name__ == "__main__":
         describe_written(sys.argv[2])
     elif cmd == "stats":
         stats(sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else None)
+    elif cmd == "make-scaled":
+        make_scaled(sys.argv[2])
     elif cmd == "gzip-members":
         gzip_members(sys.argv[2])
     elif cmd == "crc64":
