@@ -57,7 +57,8 @@ struct CleanedSpatialTests {
         let differences = zip(ours, ref).map { abs(Double($0) - $1) }
         let large = differences.filter { $0 > 1e-6 }.count
         #expect(large <= ours.count / 40, "\(large) of \(ours.count) voxels differ by more than 1e-6")
-        #expect((differences.max() ?? 1) < 0.02)
+        // Observed worst ≈ 1.5e-5; a tie ordered differently moves W by ~1e-4 at most (one rank pair of 27 series).
+        #expect((differences.max() ?? 1) < 2e-4, "worst |ΔW| \(differences.max() ?? 1)")
         #expect(differences.reduce(0, +) / Double(differences.count) < 1e-4)
     }
 
