@@ -31,7 +31,7 @@ struct GLMCommandTests {
         } }
         let reference = try StatsFixtures.python("maps", [
             "maps": participants.map { "\(folder)/maps/\($0)_stat-z.nii.gz" }, "mask": out + "/mask.nii.gz",
-            "design": rows, "contrast": [0, 1, 0, 0],
+            "design": rows, "contrast": [0, 1, 0, 0], "all_maps": true, "f_rows": [[0, 1, 0, 0], [0, 0, 1, 0]],
         ])
         let expected = StatsFixtures.doubles(reference["t"])
         let tValues = try GroupFixtures.read(out + "/contrast-painMinusControl_stat-t.nii.gz")
@@ -43,6 +43,15 @@ struct GLMCommandTests {
             worst = max(worst, StatsFixtures.relativeError(Double(tValues[index]), expected[k], floor: 1e-2))
         }
         #expect(worst < 1e-5, "worst relative t error \(worst)")
+        // Every other parametric map against scipy/statsmodels on the same fit (float32 maps: 1e-4 relative).
+        for (kind, key, file) in [("effect", "effect", "painMinusControl"), ("z", "z", "painMinusControl"), ("p", "p", "painMinusControl"),
+                                  ("pfdr", "pfdr", "painMinusControl"), ("g", "g", "painMinusControl"), ("F", "F", "FgroupAge")] {
+            let values = try GroupFixtures.read(out + "/contrast-\(file)_stat-\(kind).nii.gz")
+            let reference = StatsFixtures.doubles(reference[key])
+            #expect(reference.count == inMask.count, "\(kind)")
+            let error = zip(inMask, reference).map { StatsFixtures.relativeError(Double(values[$0]), $1, floor: 1e-3) }.max() ?? 1
+            #expect(error < 1e-4, "worst relative \(kind) error \(error)")
+        }
 
         let names = try FileManager.default.contentsOfDirectory(atPath: out).filter { $0.hasSuffix(".nii.gz") }
         #expect(names.count == 21)  // 11 + 9 contrast maps and the mask

@@ -17,7 +17,9 @@ Every command reads a JSON spec file (paths and parameters) and prints one JSON 
                   Fortran order), shape, mask (uint8 or null), dh, two_sided, E, H -> {"tfce": [...]} (Fortran order)
   hedges SPEC     Hedges' g of two groups from raw data: SPEC: a, b (lists) -> {"g"}
   maps SPEC       numpy OLS on NIfTI maps read with nibabel: SPEC: maps (list of paths), mask,
-                  design (n x p), contrast (p) -> {"t": [...] in-mask order}
+                  design (n x p), contrast (p), all_maps (bool), f_rows (q x p, optional)
+                  -> {"t": [...] in-mask order; with all_maps also effect, p (one-sided), z, pfdr (BH), g
+                  (J · effect / residual SD); with f_rows also F}
 """
 import json
 import sys
@@ -175,8 +177,25 @@ def cmd_maps(spec):
     resid = y - x @ beta
     df = x.shape[0] - np.linalg.matrix_rank(x)
     sigma2 = (resid ** 2).sum(axis=0) / df
-    var = c @ np.linalg.inv(x.T @ x) @ c
-    return {"t": ((c @ beta) / np.sqrt(sigma2 * var)).tolist()}
+    xtx = np.linalg.inv(x.T @ x)
+    var = c @ xtx @ c
+    t = (c @ beta) / np.sqrt(sigma2 * var)
+    out = {"t": t.tolist()}
+    if spec.get("all_maps"):
+        from scipy import stats as st
+        from statsmodels.stats.multitest import multipletests
+        p = st.t.sf(t, df)                                   # one-sided, positive direction
+        out["effect"] = (c @ beta).tolist()
+        out["p"] = p.tolist()
+        out["z"] = st.norm.isf(p).tolist()
+        out["pfdr"] = multipletests(p, method="fdr_bh")[1].tolist()
+        out["g"] = ((1 - 3 / (4 * df - 1)) * (c @ beta) / np.sqrt(sigma2)).tolist()
+    if spec.get("f_rows"):
+        cf = np.asarray(spec["f_rows"], dtype=np.float64)
+        cb = cf @ beta                                        # q × voxels
+        middle = np.linalg.inv(cf @ xtx @ cf.T)
+        out["F"] = (np.einsum("iv,ij,jv->v", cb, middle, cb) / (cf.shape[0] * sigma2)).tolist()
+    return out
 
 
 COMMANDS = {"ols": cmd_ols, "fdr": cmd_fdr, "permuted": cmd_permuted, "tfce": cmd_tfce,
