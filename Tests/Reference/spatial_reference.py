@@ -18,6 +18,9 @@ usage:
       without confounds: centring leaves ranks alone) is scipy.stats.friedmanchisquare's tie-corrected
       statistic over the neighbourhood, W = chi2 / (M (n - 1)). OUT is the whole grid, x fastest.
 
+  spatial_reference.py normalise MAP MASK mean|z
+      The in-mask values (x fastest) divided by their mean, or z-scored with the population SD.
+
 Definitions, written from the published formulas rather than from Cohortex's code:
   ALFF (XCP-D compute_alff): standardise x (mean 0, population SD 1); without censoring
   P = scipy.signal.periodogram(x, fs, scaling="spectrum"); with censoring
@@ -196,6 +199,15 @@ def main(argv):
         data = np.fromfile(argv[2], dtype=np.float32).astype(np.float64)
         data = data.reshape(rows, -1)
         reho(data, argv[4], int(argv[5])).astype(np.float64).tofile(argv[6])
+    elif cmd == "normalise":
+        # In-mask values (x fastest) of MAP divided by their mean ("mean"), or z-scored with the
+        # population SD ("z"), as mALFF/zALFF/zReHo are defined (XCP-D, DPABI).
+        import json
+        values = np.asarray(nib.load(argv[2]).dataobj, dtype=np.float64).ravel(order="F")
+        inside = (np.asarray(nib.load(argv[3]).dataobj) != 0).ravel(order="F")
+        v = values[inside]
+        out = v / v.mean() if argv[4] == "mean" else (v - v.mean()) / v.std()
+        print(json.dumps(out.tolist()))
     elif cmd == "reho-nifti":
         reho_friedman(argv[2], argv[3], int(argv[4])).ravel(order="F").astype(np.float64).tofile(argv[5])
     else:
