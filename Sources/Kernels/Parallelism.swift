@@ -21,9 +21,6 @@ public struct Parallelism: Sendable, Hashable, Codable, CustomStringConvertible 
 
     public var description: String { "\(threads) thread\(threads == 1 ? "" : "s")" }
 
-    /// Splits the budget between `jobs` concurrent jobs (each gets at least one thread).
-    public func divided(among jobs: Int) -> Parallelism { Parallelism(threads: threads / max(1, jobs)) }
-
     /// Calls `body(chunk)` for every chunk in `0..<chunks`, spread over `threads` workers
     /// (worker w takes chunks w, w+T, …). `body` must write only state owned by its chunk.
     public func forEach(chunks: Int, _ body: (Int) -> Void) {

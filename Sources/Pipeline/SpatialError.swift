@@ -8,7 +8,6 @@ public enum SpatialError: Error, Equatable, Sendable, CustomStringConvertible, L
     /// The series cannot resolve the ALFF band (too short, too much censored, band above Nyquist).
     case spectrumNotResolved(path: String, detail: String)
     case badBand(detail: String)
-    case badNeighbourhood(value: Int)
     case filterWithBand
 
     public var description: String {
@@ -21,8 +20,6 @@ public enum SpatialError: Error, Equatable, Sendable, CustomStringConvertible, L
             return "frequency band: \(detail)"
         case .filterWithBand:
             return "ALFF is computed on the unfiltered cleaned signal: its band selects the frequencies, so no high-pass or low-pass filter applies"
-        case .badNeighbourhood(let v):
-            return "the ReHo neighbourhood must be 7, 19 or 27 voxels, got \(v)"
         }
     }
 

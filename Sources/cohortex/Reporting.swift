@@ -35,7 +35,6 @@ func flagHint(for error: Error) -> String? {
     case SignalError.missingRepetitionTime, CleaningError.missingRepetitionTime: return "pass --tr SECONDS"
     case SpatialError.invalidFWHM: return "check --fwhm"
     case SpatialError.badBand: return "check --band"
-    case SpatialError.badNeighbourhood: return "check --neighbourhood"
     case SpatialError.filterWithBand: return "use --band, not --high-pass/--low-pass"
     case ConnectivityMatrix.MatrixError.singular: return "use --estimator ledoit-wolf"
     case GroupAnalysisError.duplicateLabel: return "name them, e.g. --contrast 'name=…'"

@@ -172,8 +172,6 @@ public enum RequestError: Error, Equatable, Sendable, CustomStringConvertible, L
     case duplicateNames(what: String, names: [String])
     /// Several seeds share one output name without the `{seed}` placeholder.
     case seedPlaceholderMissing(seeds: Int, path: String)
-    /// Two lists that must pair up have different lengths.
-    case countMismatch(what: String, expected: Int, got: Int)
     /// Options that exclude each other, or one that needs another.
     case conflicting(detail: String)
 
@@ -187,8 +185,6 @@ public enum RequestError: Error, Equatable, Sendable, CustomStringConvertible, L
             return "\(what) must differ: \(names.joined(separator: ", "))"
         case .seedPlaceholderMissing(let seeds, let path):
             return "\(path): with \(seeds) seeds the output names need {seed} (e.g. sub-01_desc-{seed}_stat-z_boldmap.nii.gz)"
-        case .countMismatch(let what, let expected, let got):
-            return "\(what): expected \(expected), got \(got)"
         case .conflicting(let detail):
             return detail
         }

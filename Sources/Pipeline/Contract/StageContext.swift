@@ -46,9 +46,6 @@ public final class DiagnosticLog: DiagnosticSink, @unchecked Sendable {
         defer { lock.unlock() }
         return entries
     }
-
-    /// The messages of one level.
-    public func messages(_ level: DiagnosticLevel) -> [String] { diagnostics.filter { $0.level == level }.map(\.message) }
 }
 
 /// What every stage runs with: an explicit thread budget handed down to the kernels, and where its
@@ -69,11 +66,4 @@ public struct StageContext: Sendable {
 
     /// Reports a warning.
     public func warn(_ message: String) { diagnostics.report(Diagnostic(.warning, message)) }
-
-    /// The same context with another thread budget (a stage that runs several jobs at once).
-    public func with(parallelism: Parallelism) -> StageContext {
-        var copy = self
-        copy.parallelism = parallelism
-        return copy
-    }
 }
