@@ -3,7 +3,9 @@ import PackageDescription
 
 // Layering: Geometry (grids, affines, masks, volumes) and Tables (TSV) are the shared vocabulary;
 // CNIfTI (C) → NIfTI (image I/O) above them; Kernels (voxel kernels) and Stats (group statistics) use the
-// vocabulary but never the I/O module; Pipeline (stages) → cohortex (CLI: parsing and printing only).
+// vocabulary but never the I/O module; Pipeline (stages) → Workflow (BIDS discovery, pipeline files, job
+// plan, resume, executors) → cohortex (CLI: parsing and printing only). Simulation writes synthetic fMRIPrep
+// studies (tests, demo) with the image I/O only.
 // Lower layers never import higher ones.
 let package = Package(
     name: "Cohortex",
@@ -15,10 +17,13 @@ let package = Package(
         .library(name: "Kernels", targets: ["Kernels"]),
         .library(name: "Stats", targets: ["Stats"]),
         .library(name: "Pipeline", targets: ["Pipeline"]),
+        .library(name: "Workflow", targets: ["Workflow"]),
+        .library(name: "Simulation", targets: ["Simulation"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-numerics", from: "1.1.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         .systemLibrary(
@@ -38,10 +43,20 @@ let package = Package(
         // Group statistics: design, contrasts, OLS, permutation inference, TFCE, FDR (nifticdf for distributions).
         .target(name: "Stats", dependencies: ["Geometry", "Tables", "Kernels", "CNIfTI"]),
         .target(name: "Pipeline", dependencies: ["NIfTI", "Kernels", "Stats"]),
+        // Cohort runs: BIDS/fMRIPrep discovery, pipeline files (YAML, presets embedded), job plan, resume, executors.
+        .target(
+            name: "Workflow",
+            dependencies: ["Pipeline", "NIfTI", "Kernels", "Stats", .product(name: "Yams", package: "Yams")],
+            // The presets ship inside the binary (no resource bundle to lose); `pipelines/` links to this folder.
+            resources: ["pag-prefrontal", "gm-prefrontal-thalamus", "mpfc-connectivity", "pain-structure-function"]
+                .map { .embedInCode("Presets/\($0).yaml") }
+        ),
+        // Deterministic synthetic studies in fMRIPrep's layout.
+        .target(name: "Simulation", dependencies: ["NIfTI"]),
         .executableTarget(
             name: "cohortex",
             dependencies: [
-                "NIfTI", "Kernels", "Stats", "Pipeline",
+                "NIfTI", "Kernels", "Stats", "Pipeline", "Workflow", "Simulation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             // The CLI module is parsing and printing only; testable in release so CLITests can parse in-process.
@@ -53,12 +68,14 @@ let package = Package(
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "NIfTI", "TestSupport"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Kernels", "NIfTI", "TestSupport"]),
         .testTarget(name: "StatsTests", dependencies: ["Stats", "Kernels", "NIfTI", "TestSupport"]),
+        .testTarget(name: "WorkflowTests", dependencies: ["Workflow", "Simulation", "Pipeline", "NIfTI", "TestSupport"]),
+        .testTarget(name: "SimulationTests", dependencies: ["Simulation", "NIfTI", "TestSupport"]),
         // In-process parsing of every subcommand (flags → stage requests, usage errors).
         .testTarget(name: "CLITests", dependencies: [
             "cohortex", "Pipeline", "Kernels", "Stats",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // The built binary, run as a user runs it, on generated data checked against the Python references.
-        .testTarget(name: "EndToEndTests", dependencies: ["Pipeline", "Stats", "Kernels", "NIfTI", "TestSupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["Workflow", "Simulation", "Pipeline", "Stats", "Kernels", "NIfTI", "TestSupport"]),
     ]
 )
