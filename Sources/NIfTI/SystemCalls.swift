@@ -117,6 +117,19 @@ public enum SystemCalls {
         return stat(path, &st) == 0 && (st.st_mode & S_IFMT) != S_IFDIR
     }
 
+    /// Size and modification time (nanoseconds since the epoch) of a regular file, nil when absent.
+    public static func status(_ path: String) -> (bytes: Int, modifiedNanoseconds: Int64)? {
+        var st = stat()
+        guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return nil }
+        return (Int(st.st_size), Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec))
+    }
+
+    /// Hard-links `source` as `destination`; fails with EEXIST when `destination` exists (an atomic
+    /// create-if-absent that works on NFS, where `O_EXCL` and `flock` may not).
+    public static func link(_ source: String, to destination: String) throws(Failure) {
+        guard Glibc.link(source, destination) == 0 else { throw Failure(errno) }
+    }
+
     /// Modification time of `path` in seconds since the epoch, if it exists.
     public static func modificationTime(_ path: String) -> Double? {
         var st = stat()
@@ -135,6 +148,24 @@ public enum SystemCalls {
         }
         return paths.filter(fileExists).sorted()
     }
+
+    /// Cores this process may run on (its CPU affinity — a cluster scheduler's or `taskset`'s binding —
+    /// read from `Cpus_allowed_list` in /proc/self/status, as `sched_getaffinity` reports it), else every online core.
+    public static var affinityCoreCount: Int {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("Cpus_allowed_list:") }) else {
+            return ProcessInfo.processInfo.activeProcessorCount
+        }
+        var count = 0
+        for range in line.dropFirst("Cpus_allowed_list:".count).trimmingCharacters(in: .whitespaces).split(separator: ",") {
+            let ends = range.split(separator: "-").compactMap { Int($0) }
+            if ends.count == 2, ends[1] >= ends[0] { count += ends[1] - ends[0] + 1 } else if ends.count == 1 { count += 1 }
+        }
+        return count > 0 ? count : ProcessInfo.processInfo.activeProcessorCount
+    }
+
+    /// True when `descriptor` is a terminal (progress is drawn in place only there).
+    public static func isTerminal(_ descriptor: Int32) -> Bool { isatty(descriptor) == 1 }
 
     /// This host's name.
     public static let hostName: String = {

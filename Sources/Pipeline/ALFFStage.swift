@@ -155,7 +155,7 @@ public enum ALFFStage: Stage {
                 write(z, outputs.zScoredFALFF, "zfALFF", "(fALFF - mean) / SD over the mask (population SD)")
             }
         }
-        let written = try timer.measure("write") { try files.commit(parallelism: context.parallelism) }
+        let written = try timer.measure("write") { try files.commit(context: context) }
         notes.forEach(context.note)
         return Outcome(maps: maps, plan: plan, files: written, timer: timer)
     }

@@ -122,7 +122,7 @@ extension GrayMatterVolume: Stage {
                 }
             }
             if !measured.isEmpty { outputs.table(cohortTable(measured.map { ($0.maps.gm, $0.result) }), to: folder + "/gmvol.tsv") }
-            let files = try timer.measure("write") { try outputs.commit(parallelism: context.parallelism) }
+            let files = try timer.measure("write") { try outputs.commit(context: context) }
             return Outcome(measured: measured, failures: failures, files: files, timer: timer)
         }
         let entry = maps[0]
@@ -136,7 +136,7 @@ extension GrayMatterVolume: Stage {
             var outputs = OutputSet()
             outputs.table(table(result), to: path)
             outputs.sidecar(provenance(result, maps: entry, regions: request.regions), for: path)
-            files = try timer.measure("write") { try outputs.commit(parallelism: context.parallelism) }
+            files = try timer.measure("write") { try outputs.commit(context: context) }
         }
         return Outcome(measured: [(entry, result)], failures: [], files: files, timer: timer)
     }

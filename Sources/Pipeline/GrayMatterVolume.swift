@@ -104,10 +104,13 @@ public enum GrayMatterVolume {
         return sums.sums[0] * grid.affine.voxelVolume
     }
 
-    /// The TSV table: `index name voxels volume_mm3 mean_prob`.
+    /// The TSV table: `index name voxels volume_mm3 mean_prob label_volume_mm3`. `label_volume_mm3` (voxels ×
+    /// voxel volume) is the volume of a segmentation label itself — the measure for deep grey matter, which
+    /// tissue classifiers under-segment (FreeSurfer's aseg.stats reports the same).
     public static func table(_ result: Result) -> TSVTable {
-        TSVTable(columns: ["index", "name", "voxels", "volume_mm3", "mean_prob"], rows: result.rows.map {
-            [String($0.index), $0.name, String($0.voxels), TSVTable.format($0.volumeMM3), $0.meanProbability.map(TSVTable.format) ?? "n/a"]
+        TSVTable(columns: ["index", "name", "voxels", "volume_mm3", "mean_prob", "label_volume_mm3"], rows: result.rows.map {
+            [String($0.index), $0.name, String($0.voxels), TSVTable.format($0.volumeMM3), $0.meanProbability.map(TSVTable.format) ?? "n/a",
+             TSVTable.format(Double($0.voxels) * result.voxelVolumeMM3)]
         })
     }
 }

@@ -66,7 +66,8 @@ public struct PreparedRegions: Sendable {
             if !present.isEmpty && inGrid.isEmpty {
                 throw RegionError.noOverlap(path: atlasPath, reference: mapPath)
             }
-            let table = try labelPath.map { try LabelTable(contentsOf: $0) } ?? LabelTable(names: [:])
+            let table = try labelPath.map { $0 == FreeSurferLabels.tableName ? FreeSurferLabels.table : try LabelTable(contentsOf: $0) }
+                ?? LabelTable(names: [:])
             for label in present where !inGrid.contains(label) {
                 warnings.append("region \(label) (\(table.name(of: label))) of \(atlasPath) falls outside the map's field of view: reported with 0 voxels")
             }

@@ -109,7 +109,7 @@ public enum ReHoStage: Stage {
             outputs.image(mask.scatter(MaskStandardization.standardized(reho).zScored), to: zScored, description: "cohortex zReHo")
             outputs.sidecar(sidecar("zReHo: (ReHo - mean) / SD over the mask"), for: zScored)
         }
-        let files = try timer.measure("write") { try outputs.commit(parallelism: context.parallelism) }
+        let files = try timer.measure("write") { try outputs.commit(context: context) }
         let v = mask.grid.affine.voxelSizes
         if max(v.0, v.1, v.2) - min(v.0, v.1, v.2) > 1e-3 * max(v.0, v.1, v.2) {
             context.note(String(format: "anisotropic voxels %.3g×%.3g×%.3g mm: the neighbourhood is counted in voxels, as AFNI 3dReHo does", v.0, v.1, v.2))

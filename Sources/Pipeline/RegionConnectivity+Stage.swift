@@ -81,7 +81,7 @@ extension RegionConnectivity: Stage {
             ("Warnings", .array(result.warnings.map { .string($0) })),
         ])
         outputs.sidecar(p, for: request.output)
-        let files = try timer.measure("write") { try outputs.commit(parallelism: context.parallelism) }
+        let files = try timer.measure("write") { try outputs.commit(context: context) }
         return Outcome(result: result, files: files, timer: timer)
     }
 }

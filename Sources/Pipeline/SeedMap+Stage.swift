@@ -82,7 +82,7 @@ extension SeedMap: Stage {
             p.add("Warnings", .array(result.warnings.map { .string($0) }))
             outputs.sidecar(p, for: zPath)
         }
-        let files = try timer.measure("write") { try outputs.commit(parallelism: context.parallelism) }
+        let files = try timer.measure("write") { try outputs.commit(context: context) }
         return Outcome(result: result, files: files, timer: timer)
     }
 }

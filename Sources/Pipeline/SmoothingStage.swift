@@ -105,7 +105,7 @@ public enum SmoothingStage: Stage {
             report = Report(smoother: smoother, frames: frames, nonFiniteReplaced: replaced, oblique: grid.affine.isOblique)
             outputs.staged(staged)
             outputs.sidecar(report.provenance(input: input), for: output)
-            let files = try outputs.commit(parallelism: context.parallelism)
+            let files = try outputs.commit(context: context)
             report.notes.forEach(context.note)
             return Outcome(report: report, files: files, timer: timer)
         }
@@ -113,7 +113,7 @@ public enum SmoothingStage: Stage {
         report = try timer.measure("smooth") { try smooth(&volume, fwhm: fwhm, parallelism: context.parallelism) }
         outputs.image(volume, to: output, description: description)
         outputs.sidecar(report.provenance(input: input), for: output)
-        let files = try timer.measure("write") { try outputs.commit(parallelism: context.parallelism) }
+        let files = try timer.measure("write") { try outputs.commit(context: context) }
         report.notes.forEach(context.note)
         return Outcome(report: report, files: files, timer: timer)
     }

@@ -8,7 +8,7 @@ struct GMVolumeCommand: ParsableCommand {
         commandName: "gm-volume",
         abstract: "Regional gray-matter volume (Σ probability × voxel volume) per atlas region, sphere or ROI mask; TIV with WM and CSF maps.",
         discussion: """
-        Writes a TSV (index, name, voxels, volume_mm3, mean_prob) and a JSON sidecar (totals, TIV, \
+        Writes a TSV (index, name, voxels, volume_mm3, mean_prob, label_volume_mm3) and a JSON sidecar (totals, TIV, \
         invalid-value counts, inputs). Atlases or masks on another grid are mapped onto the GM map's \
         grid by nearest neighbour through the affines (as nilearn's resample_to_img).
         """

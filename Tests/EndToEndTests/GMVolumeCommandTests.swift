@@ -27,7 +27,7 @@ struct GMVolumeCommandTests {
         }
         #expect(tables[0] == tables[1])
         let lines = tables[0].split(separator: "\n")
-        #expect(lines[0] == "index\tname\tvoxels\tvolume_mm3\tmean_prob")
+        #expect(lines[0] == "index\tname\tvoxels\tvolume_mm3\tmean_prob\tlabel_volume_mm3")
         #expect(lines.count > 50)
     }
 

@@ -58,9 +58,15 @@ public struct OutputSet {
         undescribed = []
     }
 
-    /// Writes the set (outputs staged on up to `parallelism` threads); returns the paths in the order
-    /// they were renamed into place.
-    public func commit(parallelism: Parallelism = .serial) throws -> [String] {
+    /// Writes the set with the stage's thread budget; every sidecar also gets the context's extra keys
+    /// (a cohort run's job fingerprint, for resuming).
+    public func commit(context: StageContext) throws -> [String] {
+        try commit(parallelism: context.parallelism, extras: context.sidecarExtras)
+    }
+
+    /// Writes the set (outputs staged on up to `parallelism` threads), `extras` appended to every sidecar
+    /// before its `Outputs`; returns the paths in the order they were renamed into place.
+    public func commit(parallelism: Parallelism = .serial, extras: [(String, JSONValue)] = []) throws -> [String] {
         let outputs = items.compactMap { item -> (String, @Sendable () throws -> StagedFile)? in
             if case .output(let path, let stage) = item { return (path, stage) } else { return nil }
         }
@@ -76,6 +82,7 @@ public struct OutputSet {
         }
         let byPath = [String: StagedFile](staged.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
         for case .sidecar(let path, var provenance, let describes) in items {
+            provenance.add(extras)
             provenance.add("Outputs", .array(describes.map { output in
                 let file = byPath[output]!
                 return .object([("Path", .string((output as NSString).lastPathComponent)), ("Bytes", .int(file.size)),

@@ -1,5 +1,6 @@
 import Foundation
 import Kernels
+import NIfTI
 
 /// How much a diagnostic matters to the person reading it.
 public enum DiagnosticLevel: String, Sendable, Codable {
@@ -56,9 +57,13 @@ public struct StageContext: Sendable {
     /// Where notes and warnings go as they arise.
     public var diagnostics: any DiagnosticSink
 
-    public init(parallelism: Parallelism, diagnostics: any DiagnosticSink = DiagnosticLog()) {
+    /// Keys added to every sidecar the stage writes (a cohort run records each job's fingerprint here).
+    public var sidecarExtras: [(String, JSONValue)]
+
+    public init(parallelism: Parallelism, diagnostics: any DiagnosticSink = DiagnosticLog(), sidecarExtras: [(String, JSONValue)] = []) {
         self.parallelism = parallelism
         self.diagnostics = diagnostics
+        self.sidecarExtras = sidecarExtras
     }
 
     /// Reports an informational line.
