@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Kernels
 import Pipeline
+import Workflow
 
 /// Prints `error` as one `cohortex: error: …` line on stderr and exits with status 1.
 /// (Usage errors exit with 64 through ArgumentParser.)
@@ -40,6 +41,9 @@ func flagHint(for error: Error) -> String? {
     case GroupAnalysisError.duplicateLabel: return "name them, e.g. --contrast 'name=…'"
     case GroupAnalysisError.tfceNeedsMaps: return "--tfce needs --maps"
     case GroupAnalysisError.chunkNeedsPermutations: return "give --permutations > 0 with --chunk"
+    case DiscoveryError.noCAT12Derivatives: return "give --derivatives cat12=DIR"
+    case DiscoveryError.noFMRIPrepDerivatives: return "give --derivatives fmriprep=DIR"
+    case DiscoveryError.spaceAmbiguous, DiscoveryError.spaceNotFound: return "choose with --space NAME:res-N"
     default: return nil
     }
 }

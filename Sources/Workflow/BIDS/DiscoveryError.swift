@@ -10,6 +10,7 @@ public enum DiscoveryError: Error, Equatable, Sendable, CustomStringConvertible,
     case invalidLabel(what: String, label: String)
     case unknownParticipants(labels: [String])
     case noParticipants(root: String)
+    case noCAT12Derivatives(root: String)
     case participantsTable(path: String, reason: String)
     case cat12Report(path: String, reason: String)
     case sessionAmbiguous(participant: String, sessions: [String])
@@ -29,6 +30,7 @@ public enum DiscoveryError: Error, Equatable, Sendable, CustomStringConvertible,
         case .unknownParticipants(let labels):
             return "no derivatives for participant(s) \(labels.map { "sub-\($0)" }.joined(separator: ", "))"
         case .noParticipants(let root): return "\(root): no sub-* folders"
+        case .noCAT12Derivatives(let root): return "\(root): no derivatives/cat12 folder, and a CAT12 pipeline needs CAT12's outputs"
         case .participantsTable(let path, let reason): return "\(path): \(reason)"
         case .cat12Report(let path, let reason): return "\(path): \(reason)"
         case .sessionAmbiguous(let participant, let sessions):

@@ -119,6 +119,16 @@ public struct FMRIPrepDerivatives: Sendable {
         self.skipped = skipped
     }
 
+    /// No derivatives (a pipeline that reads only CAT12 outputs).
+    static let empty = FMRIPrepDerivatives(root: "", generatedBy: nil, participants: [], skipped: [])
+
+    private init(root: String, generatedBy: String?, participants: [ParticipantDerivatives], skipped: [SkippedFile]) {
+        self.root = root
+        self.generatedBy = generatedBy
+        self.participants = participants
+        self.skipped = skipped
+    }
+
     /// Every space any BOLD run was resampled to.
     public var functionalSpaces: Set<Space> { Set(participants.flatMap { $0.runs.map(\.space) }) }
 

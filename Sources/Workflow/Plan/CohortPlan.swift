@@ -51,15 +51,24 @@ public struct CohortPlan: Sendable {
     public let notes: [String]
 
     /// Plans the participant level of `spec` over `derivatives`, writing under `names.root`.
-    public init(spec: PipelineSpec, derivatives: FMRIPrepDerivatives, selection: Selection, names: OutputNames) throws {
+    public init(spec: PipelineSpec, derivatives fmriprep: FMRIPrepDerivatives?, cat12: CAT12Derivatives? = nil, selection: Selection,
+                names: OutputNames) throws {
         self.spec = spec
         let task = selection.task ?? spec.task
         self.task = task
         var builder = PlanBuilder(spec: spec, names: names, task: task)
-        let found = Dictionary(uniqueKeysWithValues: derivatives.participants.map { ($0.label, $0) })
+        builder.cat12 = Dictionary(grouping: cat12?.participants ?? [], by: \.label)
+        var everyone = fmriprep?.participants ?? []
+        if spec.structural?.source == .cat12 {
+            let known = Set(everyone.map(\.label))
+            everyone += Set(builder.cat12.keys).subtracting(known).sorted().map { ParticipantDerivatives(label: $0) }
+            everyone.sort { $0.label < $1.label }
+        }
+        let found = Dictionary(uniqueKeysWithValues: everyone.map { ($0.label, $0) })
         let unknown = selection.participants.filter { found[$0] == nil }
         guard unknown.isEmpty else { throw DiscoveryError.unknownParticipants(labels: unknown) }
-        let chosen = selection.participants.isEmpty ? derivatives.participants : selection.participants.compactMap { found[$0] }
+        let chosen = selection.participants.isEmpty ? everyone : selection.participants.compactMap { found[$0] }
+        let derivatives = fmriprep ?? FMRIPrepDerivatives.empty
 
         if spec.needsFunctional {
             let requested = selection.space ?? spec.space ?? Space(name: "MNI152NLin2009cAsym")
@@ -81,7 +90,7 @@ public struct CohortPlan: Sendable {
         participants = builder.planned
         runCounts = builder.runCounts
         problems = builder.problems
-        skipped = derivatives.skipped
+        skipped = derivatives.skipped + (cat12?.skipped ?? [])
         notes = builder.notes
     }
 }

@@ -9,6 +9,8 @@ struct PlanBuilder {
     let names: OutputNames
     let task: String
     var space: Space?
+    /// CAT12 outputs by participant label.
+    var cat12: [String: [CAT12Participant]] = [:]
     private(set) var jobs: [Job] = []
     private(set) var planned: [String] = []
     private(set) var runCounts: [String: Int] = [:]
@@ -137,34 +139,57 @@ struct PlanBuilder {
     // MARK: - Structural
 
     private mutating func addStructural(_ structural: StructuralSpec, participant: ParticipantDerivatives, sessions: [String]) throws {
-        switch structural.source {
-        case .fmriprep:
-            let anatomy = participant.anatomy.filter { sessions.isEmpty || $0.session == nil || sessions.contains($0.session!) }
-            guard !anatomy.isEmpty else { throw PlanError.noAnatomy(participant: participant.label) }
-            for anat in anatomy {
-                guard let native = anat.probsegs[.native], let gm = native.gm else {
-                    throw PlanError.noNativeProbseg(participant: participant.label)
-                }
-                let wantsCortical = !structural.cortical.isEmpty
-                guard let segmentation = wantsCortical ? anat.aparcaseg : (anat.aparcaseg ?? anat.aseg) else {
-                    throw PlanError.noFreeSurfer(participant: participant.label, cortical: wantsCortical)
-                }
-                let tissues = native.wm != nil && native.csf != nil
-                let output = names.grayMatter(participant: participant.label, session: anat.session, space: nil,
-                                              atlas: structural.atlasName, measure: "gmvolume")
-                let request = GrayMatterVolume.Request(
-                    maps: [GrayMatterVolume.Maps(gm: gm, wm: tissues ? native.wm : nil, csf: tissues ? native.csf : nil)],
-                    regions: .atlas(path: segmentation, labels: FreeSurferLabels.tableName), destination: .table(path: output))
-                let sidecar = sidecarPath(for: output)
-                let header = try NIfTIImage(path: gm).header
-                let voxels = header.dim.dropFirst().prefix(3).reduce(1, *)
-                append(.gmVolume(request), participant: participant.label, session: anat.session, run: nil,
-                       inputs: [gm, segmentation] + (tissues ? [native.wm!, native.csf!] : []), outputs: [output, sidecar],
-                       sidecars: [sidecar], peak: 24 * voxels + (64 << 20))
+        let label = participant.label
+        if structural.source == .cat12 {
+            let entries = (cat12[label] ?? []).filter { sessions.isEmpty || $0.session == nil || sessions.contains($0.session!) }
+            guard !entries.isEmpty else { throw PlanError.noCAT12(participant: label) }
+            for entry in entries {
+                let output = names.grayMatter(participant: label, session: entry.session, space: nil, atlas: structural.atlasName, measure: "gmvolume")
+                let request = GrayMatterVolume.Request(maps: [GrayMatterVolume.Maps(gm: entry.modulatedGM)],
+                                                       regions: .atlas(path: structural.atlas!, labels: structural.labels),
+                                                       destination: .table(path: output))
+                try appendStructural(request, participant: label, session: entry.session, output: output,
+                                     inputs: [entry.modulatedGM, structural.atlas!] + (structural.labels.map { [$0] } ?? []))
             }
-        case .cat12:
-            throw PlanError.cat12NotYet
+            return
         }
+        let anatomy = participant.anatomy.filter { sessions.isEmpty || $0.session == nil || sessions.contains($0.session!) }
+        guard !anatomy.isEmpty else { throw PlanError.noAnatomy(participant: label) }
+        for anat in anatomy {
+            if let atlas = structural.atlas, let space = structural.space {
+                // Unmodulated template-space map, allowed explicitly: tissue density, named and described as such.
+                let picked = try space.pick(among: Set(anat.probsegs.keys))
+                guard let gm = anat.probsegs[picked]?.gm else { throw PlanError.noTemplateProbseg(participant: label, space: picked.description) }
+                let output = names.grayMatter(participant: label, session: anat.session, space: picked.name, atlas: structural.atlasName,
+                                              measure: "gmdensity")
+                let request = GrayMatterVolume.Request(maps: [GrayMatterVolume.Maps(gm: gm)],
+                                                       regions: .atlas(path: atlas, labels: structural.labels), destination: .table(path: output))
+                try appendStructural(request, participant: label, session: anat.session, output: output,
+                                     inputs: [gm, atlas] + (structural.labels.map { [$0] } ?? []))
+                continue
+            }
+            guard let native = anat.probsegs[.native], let gm = native.gm else { throw PlanError.noNativeProbseg(participant: label) }
+            let wantsCortical = !structural.cortical.isEmpty
+            guard let segmentation = wantsCortical ? anat.aparcaseg : (anat.aparcaseg ?? anat.aseg) else {
+                throw PlanError.noFreeSurfer(participant: label, cortical: wantsCortical)
+            }
+            let tissues = native.wm != nil && native.csf != nil
+            let output = names.grayMatter(participant: label, session: anat.session, space: nil, atlas: structural.atlasName, measure: "gmvolume")
+            let request = GrayMatterVolume.Request(
+                maps: [GrayMatterVolume.Maps(gm: gm, wm: tissues ? native.wm : nil, csf: tissues ? native.csf : nil)],
+                regions: .atlas(path: segmentation, labels: FreeSurferLabels.tableName), destination: .table(path: output))
+            try appendStructural(request, participant: label, session: anat.session, output: output,
+                                 inputs: [gm, segmentation] + (tissues ? [native.wm!, native.csf!] : []))
+        }
+    }
+
+    private mutating func appendStructural(_ request: GrayMatterVolume.Request, participant: String, session: String?, output: String,
+                                           inputs: [String]) throws {
+        let header = try NIfTIImage(path: request.maps[0].gm).header
+        let voxels = header.dim.dropFirst().prefix(3).reduce(1, *)
+        let sidecar = sidecarPath(for: output)
+        append(.gmVolume(request), participant: participant, session: session, run: nil, inputs: inputs, outputs: [output, sidecar],
+               sidecars: [sidecar], peak: 24 * voxels + (64 << 20))
     }
 
     // MARK: - Helpers
@@ -218,7 +243,8 @@ public enum PlanError: Error, Equatable, Sendable, CustomStringConvertible, Loca
     case noAnatomy(participant: String)
     case noNativeProbseg(participant: String)
     case noFreeSurfer(participant: String, cortical: Bool)
-    case cat12NotYet
+    case noCAT12(participant: String)
+    case noTemplateProbseg(participant: String, space: String)
 
     public var description: String {
         switch self {
@@ -231,7 +257,8 @@ public enum PlanError: Error, Equatable, Sendable, CustomStringConvertible, Loca
             return "sub-\(participant): no native-space GM probability map (anat/sub-\(participant)_label-GM_probseg.nii.gz)"
         case .noFreeSurfer(let participant, let cortical):
             return "sub-\(participant): no FreeSurfer segmentation (\(cortical ? "desc-aparcaseg_dseg" : "desc-aparcaseg_dseg or desc-aseg_dseg")); fMRIPrep writes it only when it ran FreeSurfer (not with --fs-no-reconall)"
-        case .cat12NotYet: return "CAT12 inputs are not supported by cohort runs yet"
+        case .noCAT12(let participant): return "sub-\(participant): no CAT12 mri/mwp1sub-\(participant)*.nii in the CAT12 derivatives"
+        case .noTemplateProbseg(let participant, let space): return "sub-\(participant): no GM probseg in space \(space)"
         }
     }
 

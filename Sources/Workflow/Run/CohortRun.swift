@@ -82,31 +82,48 @@ public enum CohortRun {
     public static func participantLevel(_ request: CohortRunRequest, print: (String) -> Void) throws -> CohortRunReport {
         let dataset = absolute(request.datasetRoot)
         let output = absolute(request.outputRoot)
-        let fmriprep = absolute(try FMRIPrepDerivatives.locate(in: dataset, override: request.derivatives["fmriprep"]))
-        try checkOutput(output, dataset: dataset, inputs: [fmriprep])
-        let derivatives = try FMRIPrepDerivatives(root: fmriprep)
-        let plan = try CohortPlan(spec: request.pipeline, derivatives: derivatives, selection: request.selection,
+        let spec = request.pipeline
+        let needsFMRIPrep = spec.needsFunctional || spec.structural?.source == .fmriprep
+        let fmriprep = needsFMRIPrep ? absolute(try FMRIPrepDerivatives.locate(in: dataset, override: request.derivatives["fmriprep"])) : nil
+        var cat12Root = request.derivatives["cat12"].map(absolute)
+        if spec.structural?.source == .cat12, cat12Root == nil {
+            let guess = dataset + "/derivatives/cat12"
+            guard FMRIPrepDerivatives.isFolder(guess) else { throw DiscoveryError.noCAT12Derivatives(root: dataset) }
+            cat12Root = guess
+        }
+        let inputs = [fmriprep, cat12Root].compactMap { $0 }
+        try checkOutput(output, dataset: dataset, inputs: inputs)
+        let derivatives = try fmriprep.map { try FMRIPrepDerivatives(root: $0) }
+        let cat12 = try cat12Root.map { try CAT12Derivatives(root: $0) }
+        let plan = try CohortPlan(spec: spec, derivatives: derivatives, cat12: cat12, selection: request.selection,
                                   names: OutputNames(root: output))
         let budget = ResourceBudget.detect(memoryGB: request.memoryGB, threads: request.threads)
         let settings = ExecutionSettings(jobs: request.jobs, budget: budget, verifyInputs: request.verifyInputs,
                                          stopOnFirstError: request.stopOnFirstError)
-        let roster = try ParticipantRoster(datasetRoot: dataset, file: request.participantsFile, found: derivatives.participants.map(\.label))
+        let roster = try ParticipantRoster(datasetRoot: dataset, file: request.participantsFile,
+                                           found: (derivatives?.participants.map(\.label) ?? []) + (cat12?.participants.map(\.label) ?? []))
 
         if request.dryRun {
-            print(PlanReport.render(plan: plan, derivatives: derivatives, roster: roster, settings: settings, verifyInputs: request.verifyInputs))
+            print(PlanReport.render(plan: plan, sources: inputs, roster: roster, settings: settings, verifyInputs: request.verifyInputs))
             return CohortRunReport(plan: plan, outcomes: [], summary: [], logPath: nil)
         }
 
         let runID = runIdentifier()
         let log = RunLog(verbosity: request.verbosity, path: try prepareLogs(output: output, runID: runID))
         log.info("cohortex \(CohortexVersion.string) participant level, pipeline \(plan.spec.name): \(plan.participants.count) participant(s), \(plan.jobs.count) job(s), \(settings.jobs) at once, \(settings.threadsPerJob) thread(s) each, memory budget \(budget.memoryBytes.humanBytes) (\(budget.memorySource))")
-        log.info("fMRIPrep derivatives: \(fmriprep)\(derivatives.generatedBy.map { " (\($0))" } ?? "")")
+        for source in inputs { log.info("inputs: \(source)\(source == fmriprep ? derivatives?.generatedBy.map { " (\($0))" } ?? "" : "")") }
         roster.notes.forEach(log.warning)
         plan.notes.forEach(log.detail)
         for skipped in plan.skipped { log.detail("skipped \(skipped.path): \(skipped.reason)") }
         for problem in plan.problems { log.error("sub-\(problem.participant): \(problem.reason)") }
         try DatasetDescription.install(DatasetDescription.cohortex(pipeline: plan.spec.name, configurationHash: configurationHash(plan.spec),
-                                                                   sources: [fmriprep]), in: output)
+                                                                   sources: inputs), in: output)
+        // Temporaries a killed run left (hidden `.NAME.tmp-HOST-PID-…`) go now, also in folders whose jobs are up to date;
+        // those of a process still running (another array task) are kept.
+        for folder in Set(plan.jobs.flatMap { $0.outputs.map { ($0 as NSString).deletingLastPathComponent } }).sorted()
+        where FMRIPrepDerivatives.isFolder(folder) {
+            _ = TemporaryName.removeStale(in: folder)
+        }
         let outcomes = LocalExecutor(plan: plan, settings: settings, log: log).run()
         let summary = summarize(plan: plan, outcomes: outcomes)
         let report = CohortRunReport(plan: plan, outcomes: outcomes, summary: summary, logPath: log.path)

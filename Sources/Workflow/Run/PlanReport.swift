@@ -4,11 +4,11 @@ import NIfTI
 /// The texts a person reads: the dry-run plan and the end-of-run summary table.
 public enum PlanReport {
     /// What `--dry-run` prints: what was found, the stages, what is up to date, what would run, predicted memory.
-    public static func render(plan: CohortPlan, derivatives: FMRIPrepDerivatives, roster: ParticipantRoster,
+    public static func render(plan: CohortPlan, sources: [String], roster: ParticipantRoster,
                               settings: ExecutionSettings, verifyInputs: Bool) -> String {
         var lines: [String] = []
         lines.append("pipeline \(plan.spec.name): \(plan.spec.description)")
-        lines.append("fMRIPrep derivatives: \(derivatives.root)\(derivatives.generatedBy.map { " (\($0))" } ?? "")")
+        for source in sources { lines.append("inputs: \(source)") }
         if let space = plan.space { lines.append("space \(space), task \(plan.task)") }
         let sessions = Set(plan.jobs.compactMap(\.session))
         lines.append("found: \(plan.participants.count) participant(s) × \(max(1, sessions.count)) session label(s) × \(plan.runCounts.values.reduce(0, +)) run(s) in total")

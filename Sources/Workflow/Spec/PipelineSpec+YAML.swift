@@ -140,7 +140,7 @@ extension PipelineSpec {
     }
 
     private static func structural(_ node: SpecNode, folder: String) throws -> StructuralSpec {
-        let map = try node.mapping(allowed: ["source", "cortical", "subcortical", "atlas", "labels", "name", "allow_unmodulated"])
+        let map = try node.mapping(allowed: ["source", "cortical", "subcortical", "atlas", "labels", "name", "space", "allow_unmodulated"])
         let sourceNode = try map.required("source")
         guard let source = StructuralSpec.Source(rawValue: try sourceNode.string()) else {
             throw sourceNode.fail("expected fmriprep or cat12")
@@ -151,10 +151,21 @@ extension PipelineSpec {
             atlas: try map.optional("atlas").map { try path($0, folder: folder) },
             labels: try map.optional("labels").map { try path($0, folder: folder) },
             atlasName: try map.optional("name").map(label) ?? (source == .fmriprep ? "aparcaseg" : "atlas"),
+            space: try map.optional("space").map { node in
+                do { return try Space(parsing: node.string()) } catch let error as DiscoveryError { throw node.fail(error.description) }
+            },
             allowUnmodulated: try map.optional("allow_unmodulated")?.bool() ?? false)
         switch source {
+        case .fmriprep where spec.atlas != nil:
+            let atlas = try map.required("atlas")
+            guard let space = spec.space, space != .native else {
+                throw atlas.fail("a template atlas needs fMRIPrep's probseg in that template: give structural.space (e.g. MNI152NLin2009cAsym:res-2)")
+            }
+            guard spec.allowUnmodulated else {
+                throw atlas.fail("fMRIPrep's \(space) GM probseg is not modulated: summed over an atlas it measures tissue fraction after normalisation (density, as in VBM), not volume. Use source: fmriprep without an atlas (native FreeSurfer regions), CAT12's modulated mwp1 maps (source: cat12), or set allow_unmodulated: true to measure density")
+            }
+            if let sub = map.optional("subcortical") { throw sub.fail("label volumes need FreeSurfer's native segmentation; with an atlas list every region under cortical") }
         case .fmriprep:
-            if let atlas = map.optional("atlas") { throw atlas.fail("fMRIPrep regions come from FreeSurfer's aparc+aseg; an atlas is for cat12") }
             for (key, names) in [("cortical", spec.cortical), ("subcortical", spec.subcortical)] {
                 for region in names where FreeSurferLabels.index(of: region) == nil {
                     throw (try map.required(key)).fail("'\(region)' is not a FreeSurfer label name (e.g. ctx-lh-rostralmiddlefrontal, Left-Thalamus)")

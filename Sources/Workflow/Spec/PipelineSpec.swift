@@ -62,8 +62,13 @@ public struct StructuralSpec: Sendable, Equatable, Codable {
     public var atlas: String?
     public var labels: String?
     public var atlasName: String
+    /// Template space of fMRIPrep's probseg when a template atlas is used with fmriprep (unmodulated: density).
+    public var space: Space?
     /// Measure an unmodulated template-space map anyway (outputs are then named and described as density).
     public var allowUnmodulated: Bool
+
+    /// True when the measure is tissue density of a normalised map, not a volume.
+    public var measuresDensity: Bool { source == .fmriprep && atlas != nil }
 }
 
 /// ALFF/fALFF band.

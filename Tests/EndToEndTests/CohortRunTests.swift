@@ -1,0 +1,325 @@
+import Foundation
+import NIfTI
+import Testing
+import TestSupport
+
+/// `cohortex run` end to end on a study from `cohortex simulate`: plan, participant level, resume, kills,
+/// failure isolation, safety, and equality with the single commands.
+@Suite("Cohort runs", .serialized)
+struct CohortRunTests {
+    /// The pipeline every test runs: a seed map, ALFF, ReHo and regional GM — every participant-level stage.
+    static let pipeline = """
+    name: cohort-test
+    description: every participant-level stage on a tiny study
+    space: MNI152NLin2009cAsym
+    denoising:
+      strategy: 24P
+      fd_threshold: 0.5
+      min_segment: 3
+      high_pass: 0.01
+    seed_map:
+      seeds:
+        - {name: PAG, centre: [0, -32, -10], radius: 10}
+      pearson_r: true
+    alff:
+      band: [0.01, 0.1]
+    reho:
+      neighbourhood: 27
+    structural:
+      source: fmriprep
+      cortical: [ctx-lh-rostralmiddlefrontal, ctx-rh-rostralmiddlefrontal]
+      subcortical: [Left-Thalamus, Right-Thalamus]
+
+    """
+
+    /// One simulated study shared by the tests (read-only: every test writes its own output folder).
+    static let study: Result<(root: String, pipeline: String), Error> = Result {
+        let folder = try Reference.temporaryFolder("cohortex-cohort")
+        let root = folder + "/study"
+        let sim = try Reference.cohortex(["simulate", root, "--participants", "5", "--seed", "7", "--shape", "16,16,16",
+                                          "--volumes", "40"])
+        guard sim.status == 0 else { throw ReferenceError.failed("cohortex simulate", sim.stderr) }
+        let pipeline = folder + "/pipeline.yaml"
+        try Self.pipeline.write(toFile: pipeline, atomically: true, encoding: .utf8)
+        return (root, pipeline)
+    }
+
+    /// One uninterrupted run every comparison uses.
+    static let reference: Result<String, Error> = Result {
+        let (root, pipeline) = try study.get()
+        let out = try Reference.temporaryFolder("cohortex-cohort-ref") + "/out"
+        let run = try Reference.cohortex(["run", root, out, "participant", "--pipeline", pipeline, "--jobs", "2", "-q"])
+        guard run.status == 0 else { throw ReferenceError.failed("cohortex run", run.stdout + run.stderr) }
+        return out
+    }
+
+    /// Every output file (logs excluded) by relative path; JSON sidecars without the `Job` fingerprint,
+    /// which names the output folder.
+    static func digest(_ folder: String) throws -> [String: Data] {
+        var result: [String: Data] = [:]
+        let enumerator = FileManager.default.enumerator(atPath: folder)
+        while let relative = enumerator?.nextObject() as? String {
+            let path = folder + "/" + relative
+            var isFolder: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), !isFolder.boolValue,
+                  !relative.hasPrefix("logs/") else { continue }
+            var data = try Data(contentsOf: URL(fileURLWithPath: path))
+            if relative.hasSuffix(".json"), var object = try JSONSerialization.jsonObject(with: data) as? [String: Any] {
+                object["Job"] = nil
+                data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+            }
+            result[relative] = data
+        }
+        return result
+    }
+
+    /// Every file under `folder` with its inode and modification time.
+    static func stamps(_ folder: String) throws -> [String: String] {
+        var result: [String: String] = [:]
+        let enumerator = FileManager.default.enumerator(atPath: folder)
+        while let relative = enumerator?.nextObject() as? String {
+            let attributes = try FileManager.default.attributesOfItem(atPath: folder + "/" + relative)
+            guard attributes[.type] as? FileAttributeType == .typeRegular, !relative.hasPrefix("logs/") else { continue }
+            let modified = (attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
+            result[relative] = "\(attributes[.systemFileNumber] ?? 0)@\(modified)"
+        }
+        return result
+    }
+
+    @Test("dry run: the plan lists participants, stages and predicted memory, and writes nothing")
+    func dryRun() throws {
+        let (root, pipeline) = try Self.study.get()
+        let out = try Reference.temporaryFolder("cohortex-cohort-dry") + "/out"
+        let before = try Self.stamps(root)
+        let run = try Reference.cohortex(["run", root, out, "participant", "--pipeline", pipeline, "--dry-run"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.contains("found: 5 participant(s)"))
+        #expect(run.stdout.contains("stages: seed-map, alff, reho, qc, gm-volume"))
+        #expect(run.stdout.contains("sub-02\tseed-map\tses-1\twill run (not run yet)"))
+        #expect(run.stdout.contains("sub-03\talff\trun-2\twill run"))
+        #expect(run.stdout.contains("Nothing was written."))
+        #expect(!FileManager.default.fileExists(atPath: out))
+        #expect(try Self.stamps(root) == before)
+    }
+
+    @Test("participant level: XCP-D names, dataset_description, QC tables; nothing written in the BIDS folder")
+    func participantLevel() throws {
+        let (root, _) = try Self.study.get()
+        let out = try Self.reference.get()
+        let files = try Self.digest(out)
+        for name in [
+            "dataset_description.json",
+            "sub-01/func/sub-01_task-rest_space-MNI152NLin2009cAsym_res-2_desc-PAG_stat-z_boldmap.nii.gz",
+            "sub-01/func/sub-01_task-rest_space-MNI152NLin2009cAsym_res-2_desc-PAG_stat-z_boldmap.json",
+            "sub-01/func/sub-01_task-rest_space-MNI152NLin2009cAsym_res-2_desc-PAG_stat-r_boldmap.nii.gz",
+            "sub-01/func/sub-01_task-rest_space-MNI152NLin2009cAsym_res-2_stat-alff_boldmap.nii.gz",
+            "sub-01/func/sub-01_task-rest_space-MNI152NLin2009cAsym_res-2_stat-falff_boldmap.nii.gz",
+            "sub-01/func/sub-01_task-rest_space-MNI152NLin2009cAsym_res-2_stat-reho_boldmap.nii.gz",
+            "sub-01/func/sub-01_task-rest_desc-linc_qc.tsv",
+            "sub-01/anat/sub-01_desc-aparcaseg_stat-gmvolume_morph.tsv",
+            "sub-02/ses-1/func/sub-02_ses-1_task-rest_space-MNI152NLin2009cAsym_res-2_desc-PAG_stat-z_boldmap.nii.gz",
+            "sub-02/ses-2/func/sub-02_ses-2_task-rest_space-MNI152NLin2009cAsym_res-2_desc-PAG_stat-z_boldmap.nii.gz",
+            "sub-03/func/sub-03_task-rest_space-MNI152NLin2009cAsym_res-2_desc-PAG_stat-z_boldmap.nii.gz",
+            "sub-03/func/sub-03_task-rest_run-1_space-MNI152NLin2009cAsym_res-2_stat-reho_boldmap.nii.gz",
+            "sub-03/func/sub-03_task-rest_run-2_space-MNI152NLin2009cAsym_res-2_stat-reho_boldmap.nii.gz",
+        ] {
+            #expect(files[name] != nil, "missing \(name)")
+        }
+        // Distractors (other spaces and tasks) produced nothing.
+        #expect(!files.keys.contains { $0.contains("task-other") || $0.contains("space-T1w") || $0.contains("MNI152NLin6Asym") })
+        let description = try Reference.jsonFile(out + "/dataset_description.json")
+        #expect(description["DatasetType"] as? String == "derivative")
+        let generated = try #require((description["GeneratedBy"] as? [[String: Any]])?.first)
+        #expect(generated["Name"] as? String == "Cohortex" && generated["Pipeline"] as? String == "cohort-test")
+        #expect((generated["ConfigurationHash"] as? String)?.count == 16)
+        // The two-run participant's QC table has one row per run; the seed-map sidecar says the runs were combined.
+        let qc = try TSVTable(contentsOf: out + "/sub-03/func/sub-03_task-rest_desc-linc_qc.tsv")
+        #expect(qc.rows.count == 2 && qc.columns.contains("mean_fd") && qc.columns.contains("num_censored_volumes"))
+        #expect(try qc.column("run") == ["1", "2"])
+        let sidecar = try Reference.jsonFile(out + "/sub-03/func/sub-03_task-rest_space-MNI152NLin2009cAsym_res-2_desc-PAG_stat-z_boldmap.json")
+        #expect((sidecar["Runs"] as? [Any])?.count == 2)
+        #expect((sidecar["Measure"] as? String)?.contains("mean over runs") == true)
+        // Region names a person can read, from the built-in FreeSurfer table.
+        let gm = try TSVTable(contentsOf: out + "/sub-01/anat/sub-01_desc-aparcaseg_stat-gmvolume_morph.tsv")
+        #expect(try gm.column("name").contains("ctx-lh-rostralmiddlefrontal"))
+        #expect(try gm.column("name").contains("Left-Thalamus"))
+        #expect(!(try gm.column("name")).contains { $0.hasPrefix("label-") })
+        // The BIDS folder is untouched apart from nothing: no file under it is newer than the study.
+        #expect(!FileManager.default.fileExists(atPath: root + "/derivatives/cohortex"))
+    }
+
+    @Test("the run's outputs equal the single commands' byte for byte (sidecars without provenance keys)")
+    func equalsSingleCommands() throws {
+        let (root, _) = try Self.study.get()
+        let out = try Self.reference.get()
+        let single = try Reference.temporaryFolder("cohortex-cohort-single")
+        let f = root + "/derivatives/fmriprep/sub-03/func/sub-03_task-rest_"
+        let space = "space-MNI152NLin2009cAsym_res-2_"
+        let cleaning = ["--strategy", "24P", "--fd-threshold", "0.5", "--min-segment", "3", "--high-pass", "0.01"]
+        let seed = try Reference.cohortex(["seed-map", "--bold", f + "run-1_" + space + "desc-preproc_bold.nii.gz",
+                                           "--bold", f + "run-2_" + space + "desc-preproc_bold.nii.gz",
+                                           "--confounds", f + "run-1_desc-confounds_timeseries.tsv",
+                                           "--confounds", f + "run-2_desc-confounds_timeseries.tsv",
+                                           "--mask", f + "run-1_" + space + "desc-brain_mask.nii.gz",
+                                           "--sphere", "PAG:0,-32,-10,10", "--out", single + "/z.nii.gz", "--out-r", single + "/r.nii.gz"] + cleaning)
+        #expect(seed.status == 0, "\(seed.stderr)")
+        let stem = out + "/sub-03/func/sub-03_task-rest_space-MNI152NLin2009cAsym_res-2_desc-PAG_stat-"
+        #expect(try Data(contentsOf: URL(fileURLWithPath: single + "/z.nii.gz")) == Data(contentsOf: URL(fileURLWithPath: stem + "z_boldmap.nii.gz")))
+        #expect(try Data(contentsOf: URL(fileURLWithPath: single + "/r.nii.gz")) == Data(contentsOf: URL(fileURLWithPath: stem + "r_boldmap.nii.gz")))
+        let provenance: Set<String> = ["Job", "Outputs", "Software", "SoftwareVersion", "CommandLine"]
+        func strip(_ path: String) throws -> NSDictionary {
+            var object = try Reference.jsonFile(path)
+            for key in provenance { object[key] = nil }
+            return object as NSDictionary
+        }
+        #expect(try strip(single + "/z.json") == strip(stem + "z_boldmap.json"))
+
+        let gm = try Reference.cohortex(["gm-volume", "--gm", root + "/derivatives/fmriprep/sub-01/anat/sub-01_label-GM_probseg.nii.gz",
+                                         "--wm", root + "/derivatives/fmriprep/sub-01/anat/sub-01_label-WM_probseg.nii.gz",
+                                         "--csf", root + "/derivatives/fmriprep/sub-01/anat/sub-01_label-CSF_probseg.nii.gz",
+                                         "--atlas", root + "/derivatives/fmriprep/sub-01/anat/sub-01_desc-aparcaseg_dseg.nii.gz",
+                                         "--labels", "freesurfer", "--out", single + "/gm.tsv"])
+        #expect(gm.status == 0, "\(gm.stderr)")
+        #expect(try String(contentsOfFile: single + "/gm.tsv", encoding: .utf8)
+                == String(contentsOfFile: out + "/sub-01/anat/sub-01_desc-aparcaseg_stat-gmvolume_morph.tsv", encoding: .utf8))
+
+        let g = root + "/derivatives/fmriprep/sub-01/func/sub-01_task-rest_"
+        let reho = try Reference.cohortex(["reho", "--bold", g + space + "desc-preproc_bold.nii.gz", "--mask", g + space + "desc-brain_mask.nii.gz",
+                                           "--confounds", g + "desc-confounds_timeseries.tsv", "--neighbourhood", "27",
+                                           "--out", single + "/reho.nii.gz"] + cleaning)
+        #expect(reho.status == 0, "\(reho.stderr)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: single + "/reho.nii.gz"))
+                == Data(contentsOf: URL(fileURLWithPath: out + "/sub-01/func/sub-01_task-rest_" + space + "stat-reho_boldmap.nii.gz")))
+    }
+
+    @Test("a rerun does nothing: no job runs, no output's inode or modification time changes")
+    func rerunDoesNothing() throws {
+        let (root, pipeline) = try Self.study.get()
+        let out = try Reference.temporaryFolder("cohortex-cohort-rerun") + "/out"
+        let first = try Reference.cohortex(["run", root, out, "participant", "--pipeline", pipeline, "-q"])
+        #expect(first.status == 0, "\(first.stderr)")
+        let before = try Self.stamps(out)
+        let second = try Reference.cohortex(["run", root, out, "participant", "--pipeline", pipeline])
+        #expect(second.status == 0, "\(second.stderr)")
+        #expect(second.stdout.contains("0 done, 5 up to date, 0 failed"), "\(second.stdout)")
+        #expect(try Self.stamps(out) == before)
+    }
+
+    @Test("a changed parameter redoes only what depends on it")
+    func changedParameter() throws {
+        let (root, pipeline) = try Self.study.get()
+        let folder = try Reference.temporaryFolder("cohortex-cohort-change")
+        let out = folder + "/out"
+        #expect(try Reference.cohortex(["run", root, out, "participant", "--pipeline", pipeline, "-q"]).status == 0)
+        let before = try Self.stamps(out)
+        let changed = folder + "/changed.yaml"
+        try Self.pipeline.replacingOccurrences(of: "band: [0.01, 0.1]", with: "band: [0.01, 0.08]").write(toFile: changed, atomically: true, encoding: .utf8)
+        let run = try Reference.cohortex(["run", root, out, "participant", "--pipeline", changed])
+        #expect(run.status == 0, "\(run.stderr)")
+        let after = try Self.stamps(out)
+        let redone = Set(after.keys.filter { after[$0] != before[$0] }).subtracting(["dataset_description.json"])
+        #expect(!redone.isEmpty && redone.allSatisfy { $0.contains("alff") }, "\(redone.sorted())")
+        // Every ALFF output (6 runs: 3 single-run participants, 2 sessions, 2 runs) was redone.
+        #expect(redone.filter { $0.hasSuffix("stat-alff_boldmap.nii.gz") }.count == 7)
+    }
+
+    @Test("--jobs 1 and --jobs 2 give bit-identical outputs")
+    func jobsInvariance() throws {
+        let (root, pipeline) = try Self.study.get()
+        let out = try Reference.temporaryFolder("cohortex-cohort-jobs1") + "/out"
+        let run = try Reference.cohortex(["run", root, out, "participant", "--pipeline", pipeline, "--jobs", "1", "--threads", "1", "-q"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let a = try Self.digest(out), b = try Self.digest(try Self.reference.get())
+        #expect(a.keys.sorted() == b.keys.sorted())
+        for key in a.keys.sorted() where a[key] != b[key] { Issue.record("\(key) differs between --jobs 1 and --jobs 2") }
+    }
+
+    @Test("killed at several points (fault hook) and resumed: bit-identical to the uninterrupted run, no temporaries left",
+          arguments: [1, 4, 9, 17, 30])
+    func killAndResume(rename: Int) throws {
+        let (root, pipeline) = try Self.study.get()
+        let out = try Reference.temporaryFolder("cohortex-cohort-kill") + "/out"
+        let killed = try Reference.cohortex(["run", root, out, "participant", "--pipeline", pipeline, "-q"],
+                                            environment: ["COHORTEX_FAULT": "exit-after-rename:\(rename)"])
+        #expect(killed.status == 86, "\(killed.stderr)")
+        let resumed = try Reference.cohortex(["run", root, out, "participant", "--pipeline", pipeline, "--jobs", "2", "-q"])
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        let a = try Self.digest(out), b = try Self.digest(try Self.reference.get())
+        #expect(a.keys.sorted() == b.keys.sorted())
+        for key in a.keys.sorted() where a[key] != b[key] { Issue.record("\(key) differs after a kill at rename \(rename)") }
+        #expect(!a.keys.contains { ($0 as NSString).lastPathComponent.hasPrefix(".") })
+    }
+
+    @Test("a real SIGKILL mid-run, then resume: bit-identical")
+    func sigkill() throws {
+        let (root, pipeline) = try Self.study.get()
+        let out = try Reference.temporaryFolder("cohortex-cohort-sigkill") + "/out"
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Reference.cohortexBinary)
+        process.arguments = ["run", root, out, "participant", "--pipeline", pipeline, "-q"]
+        process.standardError = FileHandle.nullDevice
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        // Kill once some outputs exist (the run takes several seconds; poll, never sleep a fixed time).
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline, (try? Self.digest(out).count) ?? 0 < 8 { usleep(20_000) }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        let resumed = try Reference.cohortex(["run", root, out, "participant", "--pipeline", pipeline, "-q"])
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        let a = try Self.digest(out), b = try Self.digest(try Self.reference.get())
+        #expect(a.keys.sorted() == b.keys.sorted())
+        for key in a.keys.sorted() where a[key] != b[key] { Issue.record("\(key) differs after SIGKILL") }
+    }
+
+    @Test("a corrupt participant is reported and skipped; the others finish; exit status 1")
+    func corruptParticipant() throws {
+        let (root, pipeline) = try Self.study.get()
+        let folder = try Reference.temporaryFolder("cohortex-cohort-corrupt")
+        let copy = folder + "/study"
+        try FileManager.default.copyItem(atPath: root, toPath: copy)
+        let bold = copy + "/derivatives/fmriprep/sub-04/func/sub-04_task-rest_space-MNI152NLin2009cAsym_res-2_desc-preproc_bold.nii.gz"
+        let data = try Data(contentsOf: URL(fileURLWithPath: bold))
+        try data.prefix(data.count / 2).write(to: URL(fileURLWithPath: bold))
+        let out = folder + "/out"
+        let run = try Reference.cohortex(["run", copy, out, "participant", "--pipeline", pipeline])
+        #expect(run.status == 1)
+        #expect(run.stdout.contains("sub-04\tfailed"), "\(run.stdout)")
+        #expect(run.stdout.contains("4 done, 0 up to date, 1 failed"), "\(run.stdout)")
+        let line = run.stdout.split(separator: "\n").first { $0.hasPrefix("sub-04") } ?? ""
+        #expect(line.contains("sub-04_task-rest_space-MNI152NLin2009cAsym_res-2_desc-preproc_bold.nii.gz"))
+        #expect(FileManager.default.fileExists(atPath: out + "/sub-05/func/sub-05_task-rest_desc-linc_qc.tsv"))
+        // sub-04's structural job does not depend on the BOLD series and still ran.
+        #expect(FileManager.default.fileExists(atPath: out + "/sub-04/anat/sub-04_desc-aparcaseg_stat-gmvolume_morph.tsv"))
+        #expect(!FileManager.default.fileExists(atPath: out + "/sub-04/func/sub-04_task-rest_space-MNI152NLin2009cAsym_res-2_desc-PAG_stat-z_boldmap.nii.gz"))
+    }
+
+    @Test("refusals: hostile labels (exit 64), output inside the BIDS folder, unknown participant", arguments: [
+        (["--participant-label", "../x"], Int32(64), "letters and digits"),
+        (["--participant-label", "sub-01/.."], Int32(64), "letters and digits"),
+        (["--session-label", "1\u{7}"], Int32(64), "letters and digits"),
+        (["--participant-label", "99"], Int32(1), "no derivatives for participant(s) sub-99"),
+        (["--space", "MNI152NLin2009cAsym:res-1"], Int32(1), "space MNI152NLin2009cAsym:res-1 not found"),
+        (["--pipeline", "no-such-preset"], Int32(1), "neither a pipeline file nor a preset"),
+    ])
+    func refusals(extra: [String], status: Int32, message: String) throws {
+        let (root, pipeline) = try Self.study.get()
+        let out = try Reference.temporaryFolder("cohortex-cohort-refuse") + "/out"
+        let arguments = extra.first == "--pipeline" ? extra : ["--pipeline", pipeline] + extra
+        let run = try Reference.cohortex(["run", root, out, "participant"] + arguments)
+        #expect(run.status == status, "\(run.stderr)")
+        #expect(run.stderr.contains(message), "\(run.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: out))
+    }
+
+    @Test("an output folder inside the BIDS dataset is refused unless it is derivatives/<name>")
+    func outputInsideDataset() throws {
+        let (root, pipeline) = try Self.study.get()
+        let run = try Reference.cohortex(["run", root, root + "/sub-01/out", "participant", "--pipeline", pipeline, "--dry-run"])
+        #expect(run.status == 1 && run.stderr.contains("is inside the BIDS dataset"), "\(run.stderr)")
+        let allowed = try Reference.cohortex(["run", root, root + "/derivatives/cohortex", "participant", "--pipeline", pipeline, "--dry-run"])
+        #expect(allowed.status == 0, "\(allowed.stderr)")
+        let input = try Reference.cohortex(["run", root, root + "/derivatives/fmriprep", "participant", "--pipeline", pipeline, "--dry-run"])
+        #expect(input.status == 1 && input.stderr.contains("is an input derivatives folder"), "\(input.stderr)")
+    }
+}
