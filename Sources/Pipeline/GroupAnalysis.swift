@@ -168,7 +168,7 @@ public enum GroupAnalysis: Stage {
             }
             results.append(ContrastResult(fit: fit, p: p, z: fit.zScores(), q: fit.qValues(p), g: fit.hedgesG(), permutation: outcome))
         }
-        let files = try GroupOutputs.write(results, inputs: inputs, options: options, fingerprint: fingerprint, parallelism: parallelism)
+        let files = try GroupOutputs.write(results, inputs: inputs, options: options, fingerprint: fingerprint, context: context)
         return GroupAnalysisSummary(inputs: inputs, results: results, files: files, chunkFile: nil)
     }
 

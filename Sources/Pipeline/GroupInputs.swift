@@ -7,6 +7,8 @@ import Stats
 public enum GroupData: Sendable, Equatable, Codable {
     /// One 3D map per participant, found by a glob pattern; the participant is the file name's `sub-<label>`.
     case maps(pattern: String)
+    /// One 3D map per participant, listed (a cohort run knows its files); the participant is the file name's `sub-<label>`.
+    case mapFiles(paths: [String])
     /// A regional table: rows are participants (`participant_id`), every other column is a region or edge.
     case table(path: String)
 }
@@ -66,8 +68,18 @@ public struct GroupInputs: Sendable {
         let ids = try table.column("participant_id").map { $0.trimmingCharacters(in: .whitespaces) }
         switch data {
         case .maps(let pattern):
-            return try gatherMaps(table: table, ids: ids, formula: formula, references: references, pattern: pattern, maskPath: maskPath,
-                                  parallelism: parallelism)
+            var isFolder: ObjCBool = false
+            if FileManager.default.fileExists(atPath: pattern, isDirectory: &isFolder), isFolder.boolValue {
+                throw GroupInputError.patternIsFolder(path: pattern)
+            }
+            let files = try glob(pattern)
+            guard !files.isEmpty else { throw GroupInputError.noMapsMatched(pattern: pattern) }
+            return try gatherMaps(table: table, ids: ids, formula: formula, references: references, files: files, source: pattern,
+                                  maskPath: maskPath, parallelism: parallelism)
+        case .mapFiles(let paths):
+            guard !paths.isEmpty else { throw GroupInputError.noMapsMatched(pattern: "(no participant maps)") }
+            return try gatherMaps(table: table, ids: ids, formula: formula, references: references, files: paths,
+                                  source: "the listed maps", maskPath: maskPath, parallelism: parallelism)
         case .table(let regional):
             return try gatherTable(table: table, ids: ids, formula: formula, references: references, path: regional)
         }
@@ -83,13 +95,7 @@ public struct GroupInputs: Sendable {
     // MARK: - Maps
 
     static func gatherMaps(table: TSVTable, ids: [String], formula: ModelFormula, references: [String: String],
-                           pattern: String, maskPath: String?, parallelism: Parallelism) throws -> GroupInputs {
-        var isFolder: ObjCBool = false
-        if FileManager.default.fileExists(atPath: pattern, isDirectory: &isFolder), isFolder.boolValue {
-            throw GroupInputError.patternIsFolder(path: pattern)
-        }
-        let files = try glob(pattern)
-        guard !files.isEmpty else { throw GroupInputError.noMapsMatched(pattern: pattern) }
+                           files: [String], source pattern: String, maskPath: String?, parallelism: Parallelism) throws -> GroupInputs {
         var byLabel: [String: [String]] = [:]
         for file in files {
             let name = URL(fileURLWithPath: file).lastPathComponent

@@ -19,7 +19,7 @@ enum GroupOutputs {
     /// Writes every map or table, the tested-voxel mask, the design and `glm.json` as one output set
     /// (maps compressed in parallel; the sidecar last; the previous set kept if anything fails).
     static func write(_ results: [ContrastResult], inputs: GroupInputs, options: GroupAnalysisOptions, fingerprint: UInt64,
-                      parallelism: Parallelism) throws -> [String] {
+                      context: StageContext) throws -> [String] {
         let folder = options.output
         var outputs = OutputSet()
         var outputsByContrast: [[(String, String)]] = []
@@ -57,7 +57,7 @@ enum GroupOutputs {
         outputs.table(designTable, to: folder + "/design.tsv")
         let sidecar = GroupSidecar.provenance(results, inputs: inputs, options: options, outputs: outputsByContrast, fingerprint: fingerprint)
         outputs.sidecar(sidecar, for: folder + "/glm")
-        return try outputs.commit(parallelism: parallelism)
+        return try outputs.commit(context: context)
     }
 
     /// The maps of one contrast, in the order they are listed in the sidecar.

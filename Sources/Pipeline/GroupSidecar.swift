@@ -14,6 +14,10 @@ enum GroupSidecar {
             input.append(("maps", .string(pattern)))
             input.append(("mask", .string(inputs.maskSource ?? "")))
             input.append(("grid", .ints(inputs.mask?.grid.shape ?? [])))
+        case .mapFiles(let paths):
+            input.append(("maps", .array(paths.map { .string($0) })))
+            input.append(("mask", .string(inputs.maskSource ?? "")))
+            input.append(("grid", .ints(inputs.mask?.grid.shape ?? [])))
         case .table(let path):
             input.append(("table", .string(path)))
             input.append(("table_layout", .string("rows are participants (participant_id), every other column is a region or edge")))

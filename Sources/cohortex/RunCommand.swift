@@ -5,6 +5,7 @@ import Workflow
 /// The analysis level of a cohort run (BIDS-Apps convention).
 enum AnalysisLevel: String, ExpressibleByArgument, CaseIterable {
     case participant
+    case group
 }
 
 /// A `NAME=DIR` derivatives folder.
@@ -43,7 +44,7 @@ struct RunCommand: ParsableCommand {
     @Argument(help: "Output folder (a BIDS derivatives dataset).")
     var outputDir: String
 
-    @Argument(help: "Analysis level: participant.")
+    @Argument(help: "Analysis level: participant or group.")
     var level: AnalysisLevel
 
     @Option(help: "Pipeline: a preset name (see `cohortex pipelines`) or a YAML file.")
@@ -114,6 +115,13 @@ struct RunCommand: ParsableCommand {
                                      space: space, task: task),
                 jobs: jobs, memoryGB: memGB, threads: global.threads, verifyInputs: verifyInputs,
                 stopOnFirstError: stopOnFirstError, dryRun: dryRun, verbosity: quiet ? .quiet : verbose ? .verbose : .normal)
+            if level == .group {
+                let report = try GroupLevel.run(request) { print($0) }
+                print(GroupSummaryText.render(report))
+                if let log = report.logPath { note("log: \(log)") }
+                if report.anyFailed { throw ExitCode(1) }
+                return
+            }
             let report = try CohortRun.participantLevel(request) { print($0) }
             if !dryRun {
                 print(PlanReport.summaryTable(report))

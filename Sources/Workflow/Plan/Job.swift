@@ -10,6 +10,7 @@ public enum JobWork: Sendable, Codable, Equatable {
     case reho(ReHoStage.Request)
     case gmVolume(GrayMatterVolume.Request)
     case qc(QualityTable.Request)
+    case glm(GroupAnalysisOptions)
 
     /// The stage name as sidecars and logs give it.
     public var stage: String {
@@ -20,6 +21,7 @@ public enum JobWork: Sendable, Codable, Equatable {
         case .reho: return ReHoStage.name
         case .gmVolume: return GrayMatterVolume.name
         case .qc: return QualityTable.name
+        case .glm: return GroupAnalysis.name
         }
     }
 }

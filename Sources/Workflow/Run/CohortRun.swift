@@ -78,8 +78,20 @@ public struct CohortRunReport: Sendable {
 
 /// `cohortex run BIDS_DIR OUTPUT_DIR participant`: discovery, plan, safety checks, execution, summary.
 public enum CohortRun {
-    /// Plans (and unless dry-run, executes) the participant level.
-    public static func participantLevel(_ request: CohortRunRequest, print: (String) -> Void) throws -> CohortRunReport {
+    /// What both levels start from: paths, discovery, the participant-level plan, the roster and the budget.
+    struct Prepared {
+        let dataset: String
+        let output: String
+        let inputs: [String]
+        let fmriprep: String?
+        let derivatives: FMRIPrepDerivatives?
+        let cat12: CAT12Derivatives?
+        let plan: CohortPlan
+        let roster: ParticipantRoster
+        let budget: ResourceBudget
+    }
+
+    static func prepare(_ request: CohortRunRequest) throws -> Prepared {
         let dataset = absolute(request.datasetRoot)
         let output = absolute(request.outputRoot)
         let spec = request.pipeline
@@ -97,11 +109,20 @@ public enum CohortRun {
         let cat12 = try cat12Root.map { try CAT12Derivatives(root: $0) }
         let plan = try CohortPlan(spec: spec, derivatives: derivatives, cat12: cat12, selection: request.selection,
                                   names: OutputNames(root: output))
-        let budget = ResourceBudget.detect(memoryGB: request.memoryGB, threads: request.threads)
-        let settings = ExecutionSettings(jobs: request.jobs, budget: budget, verifyInputs: request.verifyInputs,
-                                         stopOnFirstError: request.stopOnFirstError)
         let roster = try ParticipantRoster(datasetRoot: dataset, file: request.participantsFile,
                                            found: (derivatives?.participants.map(\.label) ?? []) + (cat12?.participants.map(\.label) ?? []))
+        let budget = ResourceBudget.detect(memoryGB: request.memoryGB, threads: request.threads)
+        return Prepared(dataset: dataset, output: output, inputs: inputs, fmriprep: fmriprep, derivatives: derivatives, cat12: cat12,
+                        plan: plan, roster: roster, budget: budget)
+    }
+
+    /// Plans (and unless dry-run, executes) the participant level.
+    public static func participantLevel(_ request: CohortRunRequest, print: (String) -> Void) throws -> CohortRunReport {
+        let prepared = try prepare(request)
+        let (output, inputs, fmriprep, derivatives, plan, roster, budget) = (prepared.output, prepared.inputs, prepared.fmriprep,
+                                                                             prepared.derivatives, prepared.plan, prepared.roster, prepared.budget)
+        let settings = ExecutionSettings(jobs: request.jobs, budget: budget, verifyInputs: request.verifyInputs,
+                                         stopOnFirstError: request.stopOnFirstError)
 
         if request.dryRun {
             print(PlanReport.render(plan: plan, sources: inputs, roster: roster, settings: settings, verifyInputs: request.verifyInputs))
@@ -149,7 +170,7 @@ public enum CohortRun {
             for job in jobs {
                 switch outcomes[job.id] {
                 case .ran: ran += 1
-                case .upToDate: break
+                case .upToDate, .skipped: break
                 case .failed(let reason): failed = true; reasons.append("\(job.work.stage): \(reason)")
                 case .notRun(let reason): failed = true; reasons.append("\(job.work.stage) not run: \(reason)")
                 }

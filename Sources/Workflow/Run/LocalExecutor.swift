@@ -12,6 +12,8 @@ public enum JobOutcome: Sendable, Equatable {
     case failed(reason: String)
     /// Not started: a job it depends on failed, or the run stopped at the first error.
     case notRun(reason: String)
+    /// Deliberately not run (an optional group model whose columns are absent).
+    case skipped(reason: String)
 
     public var isFailure: Bool {
         switch self {
@@ -164,6 +166,7 @@ public final class LocalExecutor: @unchecked Sendable {
         case .reho(let request): _ = try ReHoStage.run(request, context: context)
         case .gmVolume(let request): _ = try GrayMatterVolume.run(request, context: context)
         case .qc(let request): _ = try QualityTable.run(request, context: context)
+        case .glm(let options): _ = try GroupAnalysis.run(options, context: context)
         }
     }
 

@@ -1,0 +1,352 @@
+import Foundation
+import Kernels
+import NIfTI
+import Pipeline
+import Stats
+
+/// One participant left out of the group level, and why.
+public struct Exclusion: Sendable, Equatable {
+    public let participant: String
+    public let reason: String
+}
+
+/// One group model's result, for the summary.
+public struct ModelReport: Sendable {
+    public let name: String
+    public let outcome: JobOutcome
+    /// One line per contrast: what survived and which way it goes.
+    public let findings: [String]
+}
+
+/// What the group level did.
+public struct GroupReport: Sendable {
+    public let included: [String]
+    public let excluded: [Exclusion]
+    public let models: [ModelReport]
+    public let logPath: String?
+
+    public var anyFailed: Bool { models.contains { $0.outcome.isFailure } }
+}
+
+/// `cohortex run BIDS_DIR OUTPUT_DIR group`: the group models on what the participant level produced.
+/// Participants whose participant-level outputs are missing, stale or failed QC are excluded and listed
+/// (`group/participants_excluded.tsv`); the design table adds `mean_fd` (from the QC tables) and `tiv_mm3`
+/// (from the GM sidecars) to participants.tsv.
+public enum GroupLevel {
+    public static func run(_ request: CohortRunRequest, print: (String) -> Void) throws -> GroupReport {
+        let context = try CohortRun.prepare(request)
+        let plan = context.plan, spec = plan.spec
+        guard let group = spec.group, !group.models.isEmpty else { throw GroupLevelError.noModels(pipeline: spec.name) }
+        guard let table = context.roster.table, let tablePath = context.roster.path else {
+            throw GroupLevelError.noParticipantsTable(root: context.dataset)
+        }
+        let session = try groupSession(plan: plan)
+        let output = context.output + "/group"
+
+        // 1. Who has complete, current participant-level outputs for the session.
+        var excluded: [Exclusion] = plan.problems.map { Exclusion(participant: $0.participant, reason: $0.reason) }
+        var included: [String] = []
+        var jobsByParticipant: [String: [Job]] = [:]
+        for label in plan.participants where !excluded.contains(where: { $0.participant == label }) {
+            let jobs = plan.jobs.filter { $0.participant == label && ($0.session == session || $0.session == nil && $0.work.stage == GrayMatterVolume.name) }
+            guard !jobs.isEmpty else {
+                excluded.append(Exclusion(participant: label, reason: "no outputs for session \(session ?? "(none)")"))
+                continue
+            }
+            if let stale = jobs.lazy.compactMap({ job -> String? in
+                guard let fingerprint = try? JobFingerprint(job: job, verifyInputs: request.verifyInputs) else { return "\(job.work.stage): inputs unreadable" }
+                if case .mustRun(let reason) = JobStatus.check(job, fingerprint: fingerprint) { return "\(job.work.stage): \(reason)" }
+                return nil
+            }).first {
+                excluded.append(Exclusion(participant: label, reason: "participant level incomplete (\(stale)); run the participant level first"))
+                continue
+            }
+            jobsByParticipant[label] = jobs
+            included.append(label)
+        }
+
+        // 2. QC rules and the covariates the participant level measured.
+        var covariates: [String: [String: String]] = [:]
+        for label in included {
+            let jobs = jobsByParticipant[label]!
+            var values: [String: String] = [:]
+            if let qc = jobs.first(where: { $0.work.stage == QualityTable.name }), case .qc(let q) = qc.work {
+                let summary = try QualitySummary(table: TSVTable(contentsOf: q.output))
+                values["mean_fd"] = TSVTable.format(summary.meanFD)
+                if let broken = summary.broken(spec.qc) {
+                    excluded.append(Exclusion(participant: label, reason: "QC: \(broken)"))
+                    continue
+                }
+            }
+            if let gm = jobs.first(where: { $0.work.stage == GrayMatterVolume.name }), case .gmVolume(let g) = gm.work,
+               case .table(let path) = g.destination {
+                if let tiv = try tiv(sidecar: sidecarPath(for: path), cat12: context.cat12?.participants.first { $0.label == label }?.report) {
+                    values["tiv_mm3"] = TSVTable.format(tiv)
+                }
+            }
+            covariates[label] = values
+        }
+        included = included.filter { label in !excluded.contains { $0.participant == label } }
+        let exclusions = TSVTable(columns: ["participant_id", "reason"], rows: excluded.sorted { $0.participant < $1.participant }
+            .map { ["sub-\($0.participant)", $0.reason] })
+        try writeIfChanged(exclusions.text, to: output + "/participants_excluded.tsv")
+        guard !included.isEmpty else { throw GroupLevelError.nobodyIncluded(excluded: excluded.count) }
+
+        // 3. The design table: participants.tsv rows of the included participants, plus the measured covariates.
+        let design = try designTable(table, path: tablePath, included: included, covariates: covariates)
+        try writeIfChanged(design.text, to: output + "/participants_included.tsv")
+
+        let log = RunLog(verbosity: request.verbosity, path: try CohortRun.prepareLogs(output: context.output, runID: CohortRun.runIdentifier()))
+        log.info("cohortex \(CohortexVersion.string) group level, pipeline \(spec.name): \(included.count) participant(s) included, \(excluded.count) excluded\(session.map { ", session \($0)" } ?? "")")
+        for exclusion in excluded { log.warning("sub-\(exclusion.participant) excluded: \(exclusion.reason)") }
+
+        // 4. One GLM per model (a failing model is reported; the others run).
+        var reports: [ModelReport] = []
+        for model in group.models {
+            let report = runModel(model, design: design, included: included, jobs: jobsByParticipant, spec: spec, folder: output,
+                                  request: request, budget: context.budget, log: log)
+            reports.append(report)
+        }
+        return GroupReport(included: included, excluded: excluded, models: reports, logPath: log.path)
+    }
+
+    /// The session a cross-sectional model uses: the pipeline's, else the only one; several and none named is refused.
+    static func groupSession(plan: CohortPlan) throws -> String? {
+        if let session = plan.spec.session { return session }
+        for label in plan.participants {
+            let sessions = Set(plan.jobs.filter { $0.participant == label }.compactMap(\.session)).sorted()
+            if sessions.count > 1 { throw DiscoveryError.sessionAmbiguous(participant: label, sessions: sessions) }
+        }
+        let all = Set(plan.jobs.compactMap(\.session))
+        return all.count == 1 ? all.first : nil
+    }
+
+    // MARK: - One model
+
+    static func runModel(_ model: GroupModel, design: TSVTable, included: [String], jobs: [String: [Job]], spec: PipelineSpec,
+                         folder: String, request: CohortRunRequest, budget: ResourceBudget, log: RunLog) -> ModelReport {
+        let modelFolder = folder + "/model-\(model.name)"
+        do {
+            let formula = try ModelFormula(model.formula)
+            let missing = formula.terms.map(\.column).filter { !design.columns.contains($0) } + model.subset.keys.filter { !design.columns.contains($0) }
+            if !missing.isEmpty {
+                if model.optional {
+                    log.info("model \(model.name): skipped (participants.tsv has no \(missing.joined(separator: ", ")))")
+                    return ModelReport(name: model.name, outcome: .skipped(reason: "participants.tsv has no \(missing.joined(separator: ", "))"), findings: [])
+                }
+                throw GroupLevelError.missingColumns(model: model.name, columns: missing)
+            }
+            var rows = design.rows
+            for (column, value) in model.subset.sorted(by: { $0.key < $1.key }) {
+                let index = design.columns.firstIndex(of: column)!
+                rows = rows.filter { $0[index] == value }
+            }
+            let participantsFile = modelFolder + "/participants.tsv"
+            try writeIfChanged(TSVTable(columns: design.columns, rows: rows).text, to: participantsFile)
+            let members = Set(rows.map { GroupLevel.label($0[0]) })
+            let data: GroupData
+            var inputs = [participantsFile]
+            if model.input == GrayMatterVolume.name {
+                let regions = try regionTable(spec: spec, participants: included.filter(members.contains), jobs: jobs)
+                let path = modelFolder + "/regions.tsv"
+                try writeIfChanged(regions.text, to: path)
+                data = .table(path: path)
+                inputs.append(path)
+            } else {
+                let seed = String(model.input.dropFirst("seed-map:".count))
+                let maps = included.filter(members.contains).compactMap { label -> String? in
+                    guard let job = jobs[label]?.first(where: { $0.work.stage == SeedMap.name }), case .seedMap(let s) = job.work else { return nil }
+                    return s.paths(seed: seed).z
+                }
+                data = .mapFiles(paths: maps)
+                inputs += maps
+            }
+            var options = GroupAnalysisOptions(participants: participantsFile, formula: model.formula, contrasts: model.contrasts,
+                                               data: data, output: modelFolder)
+            options.references = model.references
+            options.permutations = model.permutations
+            options.seed = model.seed
+            options.tfce = model.tfce
+            options.twoSided = model.twoSided
+            let sidecar = modelFolder + "/glm.json"
+            let job = Job(id: 0, participant: "group", session: nil, run: nil, work: .glm(options), inputs: inputs,
+                          outputs: [sidecar], sidecars: [sidecar], dependencies: [], predictedPeakBytes: 0)
+            let fingerprint = try JobFingerprint(job: job, verifyInputs: request.verifyInputs)
+            if case .upToDate = JobStatus.check(job, fingerprint: fingerprint) {
+                log.info("model \(model.name): up to date")
+                return ModelReport(name: model.name, outcome: .upToDate, findings: try findingsFromDisk(modelFolder))
+            }
+            let context = StageContext(parallelism: Parallelism(threads: budget.cores), diagnostics: JobDiagnostics(label: "model \(model.name)", log: log),
+                                       sidecarExtras: [("Job", fingerprint.json)])
+            let clock = Date()
+            let summary = try GroupAnalysis.run(options, context: context)
+            let seconds = Date().timeIntervalSince(clock)
+            log.info("model \(model.name): done in \(String(format: "%.1f", seconds)) s")
+            return ModelReport(name: model.name, outcome: .ran(seconds: seconds, reason: "run"), findings: findings(summary, tfce: model.tfce))
+        } catch {
+            let reason = PlanBuilder.describe(error)
+            log.error("model \(model.name): \(reason)")
+            return ModelReport(name: model.name, outcome: .failed(reason: reason), findings: [])
+        }
+    }
+
+    /// Per contrast: how many measures survive family-wise correction, and which way the contrast points.
+    static func findings(_ summary: GroupAnalysisSummary, tfce: Bool) -> [String] {
+        summary.results.map { result in
+            let label = result.contrast.label
+            let unit = summary.inputs.mask == nil ? "region(s)" : "voxel(s)"
+            guard let permutation = result.permutation else { return "\(label): parametric only (no permutations)" }
+            let p = tfce ? (permutation.tfcePFamilyWise ?? permutation.pFamilyWise) : permutation.pFamilyWise
+            let significant = p.filter { $0 < 0.05 }.count
+            return "\(label): \(significant) \(unit) with \(tfce ? "TFCE " : "")p_FWE < 0.05 — \(direction(of: label))"
+        }
+    }
+
+    /// Reads the findings of an up-to-date model back from its sidecar.
+    static func findingsFromDisk(_ folder: String) throws -> [String] {
+        guard let data = FileManager.default.contents(atPath: folder + "/glm.json"),
+              let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
+              let contrasts = object["Contrasts"] as? [[String: Any]] else { return ["(results in \(folder))"] }
+        return contrasts.compactMap { $0["Label"] as? String }.map { "\($0): see \(folder) — \(direction(of: $0))" }
+    }
+
+    /// `pain-control` → "tests pain > control"; `age` → "tests a positive slope of age"; `-age` → negative.
+    static func direction(of label: String) -> String {
+        if label.hasPrefix("F(") || label.hasPrefix("[") { return "an F test (either direction)" }
+        let parts = label.split(separator: "-", omittingEmptySubsequences: false)
+        if parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty { return "tests \(parts[0]) > \(parts[1])" }
+        if label.hasPrefix("-") { return "tests a negative association with \(label.dropFirst())" }
+        return "tests a positive association with \(label)"
+    }
+
+    // MARK: - Tables
+
+    static func designTable(_ table: TSVTable, path: String, included: [String], covariates: [String: [String: String]]) throws -> TSVTable {
+        let id = try table.columnIndex("participant_id")
+        let extra = ["mean_fd", "tiv_mm3"].filter { column in
+            !table.columns.contains(column) && included.contains { covariates[$0]?[column] != nil }
+        }
+        var rows: [[String]] = []
+        for row in table.rows {
+            let label = Self.label(row[id])
+            guard included.contains(label) else { continue }
+            rows.append(row + extra.map { covariates[label]?[$0] ?? "n/a" })
+        }
+        return TSVTable(columns: table.columns + extra, rows: rows)
+    }
+
+    /// The regional GM table the model reads: cortical regions as Σ GM probability × voxel volume, subcortical
+    /// structures as label volumes (see the GM stage's table).
+    static func regionTable(spec: PipelineSpec, participants: [String], jobs: [String: [Job]]) throws -> TSVTable {
+        guard let structural = spec.structural else { throw GroupLevelError.noStructural }
+        let regions = structural.cortical.map { ($0, "volume_mm3") } + structural.subcortical.map { ($0, "label_volume_mm3") }
+        var rows: [[String]] = []
+        for label in participants {
+            guard let job = jobs[label]?.first(where: { $0.work.stage == GrayMatterVolume.name }), case .gmVolume(let g) = job.work,
+                  case .table(let path) = g.destination else { continue }
+            let table = try TSVTable(contentsOf: path)
+            let names = try table.column("name").map { FreeSurferLabels.index(of: $0).flatMap { FreeSurferLabels.names[$0] } ?? $0 }
+            var row = ["sub-\(label)"]
+            for (region, column) in regions {
+                let wanted = FreeSurferLabels.index(of: region).flatMap { FreeSurferLabels.names[$0] } ?? region
+                guard let r = names.firstIndex(of: wanted) else { throw GroupLevelError.regionMissing(path: path, region: region) }
+                row.append(try table.column(column)[r])
+            }
+            rows.append(row)
+        }
+        return TSVTable(columns: ["participant_id"] + regions.map(\.0), rows: rows)
+    }
+
+    /// TIV in mm³: CAT12's report when there is one, else the GM stage's sidecar (GM + WM + CSF).
+    static func tiv(sidecar: String, cat12 report: String?) throws -> Double? {
+        if let report { return try CAT12Derivatives.totalIntracranialVolume(report: report) }
+        guard let data = FileManager.default.contents(atPath: sidecar),
+              let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else { return nil }
+        return object["TotalIntracranialVolumeMM3"] as? Double
+    }
+
+    static func label(_ id: String) -> String { id.hasPrefix("sub-") ? String(id.dropFirst(4)) : id }
+
+    /// Writes `text` atomically unless the file already holds it (so an unchanged input keeps its modification time).
+    static func writeIfChanged(_ text: String, to path: String) throws {
+        if let existing = try? String(contentsOfFile: path, encoding: .utf8), existing == text { return }
+        try AtomicFile.stage(text, to: path).commit()
+    }
+}
+
+/// A per-participant QC table summarised over its runs, and the rules it breaks.
+struct QualitySummary {
+    let meanFD: Double
+    let percentCensored: Double
+    let retainedMinutes: Double
+
+    init(table: TSVTable) throws {
+        let volumes = try table.numericColumn("num_volumes").map { $0 ?? 0 }
+        let fd = try table.numericColumn("mean_fd")
+        let censored = try table.numericColumn("num_censored_volumes").map { $0 ?? 0 }
+        let dummies = try table.numericColumn("num_dummy_volumes").map { $0 ?? 0 }
+        let minutes = try table.numericColumn("retained_minutes").map { $0 ?? 0 }
+        let weights = volumes.reduce(0, +)
+        // Mean FD over the session: runs weighted by their volumes.
+        meanFD = weights > 0 ? zip(fd, volumes).reduce(0) { $0 + ($1.0 ?? 0) * $1.1 } / weights : .nan
+        let usable = zip(volumes, dummies).reduce(0) { $0 + $1.0 - $1.1 }
+        percentCensored = usable > 0 ? 100 * censored.reduce(0, +) / usable : 100
+        retainedMinutes = minutes.reduce(0, +)
+    }
+
+    /// The first rule broken, described; nil when the participant passes.
+    func broken(_ rules: QCRules) -> String? {
+        if let limit = rules.maxMeanFD, !(meanFD <= limit) { return "mean FD \(TSVTable.format(meanFD)) mm above \(TSVTable.format(limit)) mm" }
+        if let limit = rules.maxCensoredPercent, percentCensored > limit {
+            return "\(TSVTable.format(percentCensored)) % of volumes censored, above \(TSVTable.format(limit)) %"
+        }
+        if let limit = rules.minRemainingMinutes, retainedMinutes < limit {
+            return "\(TSVTable.format(retainedMinutes)) min of data left after censoring, below \(TSVTable.format(limit)) min"
+        }
+        return nil
+    }
+}
+
+/// Why the group level cannot run.
+public enum GroupLevelError: Error, Equatable, Sendable, CustomStringConvertible, LocalizedError {
+    case noModels(pipeline: String)
+    case noParticipantsTable(root: String)
+    case nobodyIncluded(excluded: Int)
+    case missingColumns(model: String, columns: [String])
+    case noStructural
+    case regionMissing(path: String, region: String)
+
+    public var description: String {
+        switch self {
+        case .noModels(let pipeline): return "pipeline \(pipeline) has no group models"
+        case .noParticipantsTable(let root): return "\(root): no participants.tsv, which the group models need"
+        case .nobodyIncluded(let excluded): return "no participant has complete participant-level outputs that pass QC (\(excluded) excluded; see group/participants_excluded.tsv)"
+        case .missingColumns(let model, let columns): return "model \(model): participants.tsv has no column \(columns.joined(separator: ", "))"
+        case .noStructural: return "a gm-volume model needs the structural stage"
+        case .regionMissing(let path, let region): return "\(path): no region \(region)"
+        }
+    }
+
+    public var errorDescription: String? { description }
+}
+
+/// The group level's closing text: who was included, who was not and why, and each model's findings.
+public enum GroupSummaryText {
+    public static func render(_ report: GroupReport) -> String {
+        var lines = ["\(report.included.count) participant(s) included, \(report.excluded.count) excluded"]
+        for exclusion in report.excluded { lines.append("  sub-\(exclusion.participant): \(exclusion.reason)") }
+        for model in report.models {
+            let state: String
+            switch model.outcome {
+            case .ran(let seconds, _): state = "done in \(String(format: "%.1f", seconds)) s"
+            case .upToDate: state = "up to date"
+            case .failed(let reason): state = "failed: \(reason)"
+            case .notRun(let reason): state = "not run: \(reason)"
+            case .skipped(let reason): state = "skipped (\(reason))"
+            }
+            lines.append("model \(model.name): \(state)")
+            for finding in model.findings { lines.append("  \(finding)") }
+        }
+        return lines.joined(separator: "\n")
+    }
+}
