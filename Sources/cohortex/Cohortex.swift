@@ -10,7 +10,7 @@ struct Cohortex: ParsableCommand {
         abstract: "Neuroimaging cohort pipeline: NIfTI I/O, regional volumes, connectivity, group statistics.",
         version: CohortexVersion.string,
         subcommands: [HeaderCommand.self, StatsCommand.self, GMVolumeCommand.self, SeedMapCommand.self, ConmatCommand.self,
-                      SmoothCommand.self, ALFFCommand.self, ReHoCommand.self, GLMCommand.self]
+                      SmoothCommand.self, ALFFCommand.self, ReHoCommand.self, GLMCommand.self, SimulateCommand.self]
     )
 }
 
