@@ -32,16 +32,4 @@ struct DeterminismTests {
             }
         }
     }
-
-    @Test("a participant is the same person whatever the study size")
-    func participantsAreStable() {
-        let small = StudySimulator(options: .init(participants: 3)).participants
-        let large = StudySimulator(options: .init(participants: 9)).participants
-        for (a, b) in zip(small.prefix(2), large.prefix(2)) {
-            #expect(a.age == b.age && a.sex == b.sex && a.headScale == b.headScale && a.coupling == b.coupling)
-        }
-        // Only the last participant moves abruptly.
-        #expect(small.map(\.hasMotionSpikes) == [false, false, true])
-        #expect(large.filter(\.hasMotionSpikes).map(\.label) == ["09"])
-    }
 }
