@@ -13,7 +13,7 @@ struct CohortRunTests {
     description: every participant-level stage on a tiny study
     space: MNI152NLin2009cAsym
     denoising:
-      strategy: 24P
+      strategy: 6P
       fd_threshold: 0.5
       min_segment: 3
       high_pass: 0.01
@@ -155,7 +155,7 @@ struct CohortRunTests {
         let single = try Reference.temporaryFolder("cohortex-cohort-single")
         let f = root + "/derivatives/fmriprep/sub-03/func/sub-03_task-rest_"
         let space = "space-MNI152NLin2009cAsym_res-2_"
-        let cleaning = ["--strategy", "24P", "--fd-threshold", "0.5", "--min-segment", "3", "--high-pass", "0.01"]
+        let cleaning = ["--strategy", "6P", "--fd-threshold", "0.5", "--min-segment", "3", "--high-pass", "0.01"]
         let seed = try Reference.cohortex(["seed-map", "--bold", f + "run-1_" + space + "desc-preproc_bold.nii.gz",
                                            "--bold", f + "run-2_" + space + "desc-preproc_bold.nii.gz",
                                            "--confounds", f + "run-1_desc-confounds_timeseries.tsv",

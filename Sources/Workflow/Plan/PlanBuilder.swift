@@ -28,7 +28,9 @@ struct PlanBuilder {
         let before = jobs.count
         var failures: [String] = []
         if spec.needsFunctional, let space {
-            let runs = participant.runs.filter { $0.task == task && $0.space == space && (sessions.isEmpty || sessions.contains($0.session ?? "")) }
+            let runs = participant.runs.filter { run in
+                run.task == task && run.space == space && (sessions.isEmpty || run.session.map(sessions.contains) ?? true)
+            }
             if runs.isEmpty {
                 failures.append("no \(task) BOLD series in space \(space)\(sessions.isEmpty ? "" : " for session(s) \(sessions.joined(separator: ", "))")")
             }
@@ -112,11 +114,16 @@ struct PlanBuilder {
             let runLabel = run.name["run"].map { "run-\($0)" }
             if let alff = spec.alff {
                 let outputs = ALFFStage.Outputs(alff: names.runMap(run, statistic: "alff"), falff: names.runMap(run, statistic: "falff"))
-                let request = ALFFStage.Request(run: functional, mask: run.mask!, denoising: denoising, low: alff.low, high: alff.high,
+                // The band selects ALFF's frequencies from the unfiltered cleaned signal: the pipeline's temporal filter does not apply.
+                var unfiltered = denoising
+                unfiltered.cleaning.highPass = nil
+                unfiltered.cleaning.lowPass = nil
+                let request = ALFFStage.Request(run: functional, mask: run.mask!, denoising: unfiltered, low: alff.low, high: alff.high,
                                                 outputs: outputs)
-                let sidecar = sidecarPath(for: outputs.alff)
+                // Each ALFF map has its own sidecar.
+                let sidecars = [sidecarPath(for: outputs.alff), sidecarPath(for: outputs.falff!)]
                 append(.alff(request), participant: participant, session: run.session, run: runLabel, inputs: runInputs,
-                       outputs: [outputs.alff, outputs.falff!, sidecar], sidecars: [sidecar], peak: 3 * header.seriesBytes)
+                       outputs: [outputs.alff, outputs.falff!] + sidecars, sidecars: sidecars, peak: 3 * header.seriesBytes)
             }
             if let reho = spec.reho {
                 let output = names.runMap(run, statistic: "reho")

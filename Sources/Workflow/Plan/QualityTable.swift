@@ -37,17 +37,21 @@ public enum QualityTable: Stage {
             let bold = run["Bold"] as? String ?? ""
             let name = BIDSName(fileName: (bold as NSString).lastPathComponent)
             func number(_ key: String) -> String {
-                guard let value = run[key] as? Double, value.isFinite else { return (run[key] as? Int).map(String.init) ?? "n/a" }
+                guard let value = run[key] as? Double, value.isFinite else { return "n/a" }
                 return TSVTable.format(value)
+            }
+            func count(_ key: String) -> String {
+                guard let value = run[key] as? Double, value.isFinite, value == value.rounded() else { return "n/a" }
+                return String(Int(value))
             }
             let kept = run["KeptVolumes"] as? Int ?? 0
             let minutes = (run["RepetitionTime"] as? Double).map { TSVTable.format(Double(kept) * $0 / 60) } ?? "n/a"
             rows.append(["sub", "ses", "task", "acq", "run", "space", "res"].map { name?[$0] ?? "n/a" } + [
-                number("MeanFramewiseDisplacement"), number("MaxFramewiseDisplacement"), number("DummyScans"),
-                number("CensoredVolumes"), number("KeptVolumes"), number("Volumes"), number("NonSteadyStateVolumes"),
-                number("MotionOutliers"), number("PercentCensored"), minutes, number("EffectiveDegreesOfFreedom"),
-                number("MedianTSNR"), number("ConfoundRank"), String((run["ConfoundColumns"] as? [Any])?.count ?? 0),
-                number("SeedVoxels"),
+                number("MeanFramewiseDisplacement"), number("MaxFramewiseDisplacement"), count("DummyScans"),
+                count("CensoredVolumes"), count("KeptVolumes"), count("Volumes"), count("NonSteadyStateVolumes"),
+                count("MotionOutliers"), number("PercentCensored"), minutes, number("EffectiveDegreesOfFreedom"),
+                number("MedianTSNR"), count("ConfoundRank"), String((run["ConfoundColumns"] as? [Any])?.count ?? 0),
+                count("SeedVoxels"),
             ])
         }
         let table = TSVTable(columns: columns, rows: rows)

@@ -148,7 +148,7 @@ public enum CohortRun {
         let outcomes = LocalExecutor(plan: plan, settings: settings, log: log).run()
         let summary = summarize(plan: plan, outcomes: outcomes)
         let report = CohortRunReport(plan: plan, outcomes: outcomes, summary: summary, logPath: log.path)
-        for line in PlanReport.summaryTable(report).split(separator: "\n") { log.info(String(line)) }
+        for line in PlanReport.summaryTable(report).split(separator: "\n") { log.record(String(line)) }
         return report
     }
 

@@ -40,7 +40,7 @@ public enum GroupLevel {
         guard let table = context.roster.table, let tablePath = context.roster.path else {
             throw GroupLevelError.noParticipantsTable(root: context.dataset)
         }
-        let session = try groupSession(plan: plan)
+        let session = try groupSession(plan: plan, selected: request.selection.sessions)
         let output = context.output + "/group"
 
         // 1. Who has complete, current participant-level outputs for the session.
@@ -48,7 +48,8 @@ public enum GroupLevel {
         var included: [String] = []
         var jobsByParticipant: [String: [Job]] = [:]
         for label in plan.participants where !excluded.contains(where: { $0.participant == label }) {
-            let jobs = plan.jobs.filter { $0.participant == label && ($0.session == session || $0.session == nil && $0.work.stage == GrayMatterVolume.name) }
+            // A participant without session labels has one session: it takes part whichever session is named.
+            let jobs = plan.jobs.filter { $0.participant == label && ($0.session == session || $0.session == nil) }
             guard !jobs.isEmpty else {
                 excluded.append(Exclusion(participant: label, reason: "no outputs for session \(session ?? "(none)")"))
                 continue
@@ -110,8 +111,10 @@ public enum GroupLevel {
         return GroupReport(included: included, excluded: excluded, models: reports, logPath: log.path)
     }
 
-    /// The session a cross-sectional model uses: the pipeline's, else the only one; several and none named is refused.
-    static func groupSession(plan: CohortPlan) throws -> String? {
+    /// The session a cross-sectional model uses: the one selected, else the pipeline's, else the only one; several and
+    /// none named is refused.
+    static func groupSession(plan: CohortPlan, selected: [String]) throws -> String? {
+        if selected.count == 1 { return selected[0] }
         if let session = plan.spec.session { return session }
         for label in plan.participants {
             let sessions = Set(plan.jobs.filter { $0.participant == label }.compactMap(\.session)).sorted()
@@ -140,6 +143,9 @@ public enum GroupLevel {
             for (column, value) in model.subset.sorted(by: { $0.key < $1.key }) {
                 let index = design.columns.firstIndex(of: column)!
                 rows = rows.filter { $0[index] == value }
+            }
+            guard !rows.isEmpty else {
+                throw GroupLevelError.emptySubset(model: model.name, subset: model.subset.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" })
             }
             let participantsFile = modelFolder + "/participants.tsv"
             try writeIfChanged(TSVTable(columns: design.columns, rows: rows).text, to: participantsFile)
@@ -174,15 +180,15 @@ public enum GroupLevel {
             let fingerprint = try JobFingerprint(job: job, verifyInputs: request.verifyInputs)
             if case .upToDate = JobStatus.check(job, fingerprint: fingerprint) {
                 log.info("model \(model.name): up to date")
-                return ModelReport(name: model.name, outcome: .upToDate, findings: try findingsFromDisk(modelFolder))
+                return ModelReport(name: model.name, outcome: .upToDate, findings: try findings(modelFolder))
             }
             let context = StageContext(parallelism: Parallelism(threads: budget.cores), diagnostics: JobDiagnostics(label: "model \(model.name)", log: log),
                                        sidecarExtras: [("Job", fingerprint.json)])
             let clock = Date()
-            let summary = try GroupAnalysis.run(options, context: context)
+            _ = try GroupAnalysis.run(options, context: context)
             let seconds = Date().timeIntervalSince(clock)
             log.info("model \(model.name): done in \(String(format: "%.1f", seconds)) s")
-            return ModelReport(name: model.name, outcome: .ran(seconds: seconds, reason: "run"), findings: findings(summary, tfce: model.tfce))
+            return ModelReport(name: model.name, outcome: .ran(seconds: seconds, reason: "run"), findings: try findings(modelFolder))
         } catch {
             let reason = PlanBuilder.describe(error)
             log.error("model \(model.name): \(reason)")
@@ -190,24 +196,32 @@ public enum GroupLevel {
         }
     }
 
-    /// Per contrast: how many measures survive family-wise correction, and which way the contrast points.
-    static func findings(_ summary: GroupAnalysisSummary, tfce: Bool) -> [String] {
-        summary.results.map { result in
-            let label = result.contrast.label
-            let unit = summary.inputs.mask == nil ? "region(s)" : "voxel(s)"
-            guard let permutation = result.permutation else { return "\(label): parametric only (no permutations)" }
-            let p = tfce ? (permutation.tfcePFamilyWise ?? permutation.pFamilyWise) : permutation.pFamilyWise
-            let significant = p.filter { $0 < 0.05 }.count
-            return "\(label): \(significant) \(unit) with \(tfce ? "TFCE " : "")p_FWE < 0.05 — \(direction(of: label))"
-        }
-    }
-
-    /// Reads the findings of an up-to-date model back from its sidecar.
-    static func findingsFromDisk(_ folder: String) throws -> [String] {
+    /// Per contrast, read back from the model's outputs: how many voxels or regions survive family-wise correction
+    /// (TFCE when it ran) and which way the contrast points.
+    static func findings(_ folder: String) throws -> [String] {
         guard let data = FileManager.default.contents(atPath: folder + "/glm.json"),
               let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
-              let contrasts = object["Contrasts"] as? [[String: Any]] else { return ["(results in \(folder))"] }
-        return contrasts.compactMap { $0["Label"] as? String }.map { "\($0): see \(folder) — \(direction(of: $0))" }
+              let contrasts = object["contrasts"] as? [[String: Any]] else { return ["(see \(folder)/glm.json)"] }
+        return try contrasts.map { contrast in
+            let label = contrast["label"] as? String ?? "?"
+            let specification = contrast["specification"] as? String ?? label
+            let outputs = contrast["outputs"] as? [String: Any] ?? [:]
+            let direction = Self.direction(of: specification)
+            if let map = (outputs["tfcepfwe"] ?? outputs["pfwe"]) as? String {
+                let image = try NIfTIImage(path: folder + "/" + map)
+                let p = try image.readVolume().voxels
+                let significant = p.filter { $0 < 0.05 }.count
+                return "\(specification): \(significant) voxel(s) with \(outputs["tfcepfwe"] != nil ? "TFCE " : "")p_FWE < 0.05 — \(direction)"
+            }
+            if let table = outputs["table"] as? String {
+                let stats = try TSVTable(contentsOf: folder + "/" + table)
+                let p = try stats.numericColumn("p_fwe").compactMap { $0 }
+                let regions = try stats.column("region")
+                let hits = zip(regions, try stats.numericColumn("p_fwe")).filter { ($0.1 ?? 1) < 0.05 }.map(\.0)
+                return "\(specification): \(hits.count) of \(p.count) region(s) with p_FWE < 0.05\(hits.isEmpty ? "" : " (\(hits.joined(separator: ", ")))") — \(direction)"
+            }
+            return "\(specification): parametric only (no permutations) — \(direction)"
+        }
     }
 
     /// `pain-control` → "tests pain > control"; `age` → "tests a positive slope of age"; `-age` → negative.
@@ -315,6 +329,7 @@ public enum GroupLevelError: Error, Equatable, Sendable, CustomStringConvertible
     case missingColumns(model: String, columns: [String])
     case noStructural
     case regionMissing(path: String, region: String)
+    case emptySubset(model: String, subset: [String])
 
     public var description: String {
         switch self {
@@ -324,6 +339,7 @@ public enum GroupLevelError: Error, Equatable, Sendable, CustomStringConvertible
         case .missingColumns(let model, let columns): return "model \(model): participants.tsv has no column \(columns.joined(separator: ", "))"
         case .noStructural: return "a gm-volume model needs the structural stage"
         case .regionMissing(let path, let region): return "\(path): no region \(region)"
+        case .emptySubset(let model, let subset): return "model \(model): no included participant has \(subset.joined(separator: ", "))"
         }
     }
 

@@ -44,6 +44,13 @@ public final class RunLog: DiagnosticSink, @unchecked Sendable {
     /// A warning: shown unless quiet.
     public func warning(_ message: String) { write("warning: " + message, level: .normal) }
 
+    /// A line for the log file only (the caller prints it itself).
+    public func record(_ message: String) {
+        lock.lock()
+        defer { lock.unlock() }
+        file?.write(Data((Self.timestamp() + " " + message + "\n").utf8))
+    }
+
     /// An error: always shown.
     public func error(_ message: String) { write("error: " + message, level: .quiet) }
 
