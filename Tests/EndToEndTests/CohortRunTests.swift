@@ -29,6 +29,28 @@ struct CohortRunTests {
       source: fmriprep
       cortical: [ctx-lh-rostralmiddlefrontal, ctx-rh-rostralmiddlefrontal]
       subcortical: [Left-Thalamus, Right-Thalamus]
+    session: "1"
+    qc:
+      max_mean_fd: 0.5
+    group:
+      models:
+        - name: seed
+          input: seed-map:PAG
+          formula: "~ group + mean_fd"
+          contrasts: [pain-control, control-pain]
+          references: {group: control}
+          permutations: 99
+          two_sided: false
+        - name: gm
+          input: gm-volume
+          formula: "~ group + tiv_mm3"
+          contrasts: [pain-control]
+          permutations: 99
+        - name: severity
+          input: seed-map:PAG
+          formula: "~ pain_severity"
+          contrasts: [pain_severity]
+          optional: true
 
     """
 
@@ -150,7 +172,8 @@ struct CohortRunTests {
 
     @Test("the run's outputs equal the single commands' byte for byte (sidecars without provenance keys)")
     func equalsSingleCommands() throws {
-        let (root, _) = try Self.study.get()
+        // The run records inputs by their standardised absolute path (the temporary folder's name has a `//`).
+        let root = (try Self.study.get().root as NSString).standardizingPath
         let out = try Self.reference.get()
         let single = try Reference.temporaryFolder("cohortex-cohort-single")
         let f = root + "/derivatives/fmriprep/sub-03/func/sub-03_task-rest_"
@@ -161,16 +184,16 @@ struct CohortRunTests {
                                            "--confounds", f + "run-1_desc-confounds_timeseries.tsv",
                                            "--confounds", f + "run-2_desc-confounds_timeseries.tsv",
                                            "--mask", f + "run-1_" + space + "desc-brain_mask.nii.gz",
-                                           "--sphere", "PAG:0,-32,-10,10", "--out", single + "/z.nii.gz", "--out-r", single + "/r.nii.gz"] + cleaning)
+                                           "--sphere", "PAG:0,-32,-10,10", "--out-z", single + "/z.nii.gz", "--out-r", single + "/r.nii.gz"] + cleaning)
         #expect(seed.status == 0, "\(seed.stderr)")
         let stem = out + "/sub-03/func/sub-03_task-rest_space-MNI152NLin2009cAsym_res-2_desc-PAG_stat-"
         #expect(try Data(contentsOf: URL(fileURLWithPath: single + "/z.nii.gz")) == Data(contentsOf: URL(fileURLWithPath: stem + "z_boldmap.nii.gz")))
         #expect(try Data(contentsOf: URL(fileURLWithPath: single + "/r.nii.gz")) == Data(contentsOf: URL(fileURLWithPath: stem + "r_boldmap.nii.gz")))
         let provenance: Set<String> = ["Job", "Outputs", "Software", "SoftwareVersion", "CommandLine"]
-        func strip(_ path: String) throws -> NSDictionary {
+        func strip(_ path: String) throws -> Data {
             var object = try Reference.jsonFile(path)
             for key in provenance { object[key] = nil }
-            return object as NSDictionary
+            return try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
         }
         #expect(try strip(single + "/z.json") == strip(stem + "z_boldmap.json"))
 
@@ -321,5 +344,81 @@ struct CohortRunTests {
         #expect(allowed.status == 0, "\(allowed.stderr)")
         let input = try Reference.cohortex(["run", root, root + "/derivatives/fmriprep", "participant", "--pipeline", pipeline, "--dry-run"])
         #expect(input.status == 1 && input.stderr.contains("is an input derivatives folder"), "\(input.stderr)")
+    }
+
+    @Test("group level: design with mean_fd and TIV measured at the participant level, GLMs equal to the single glm command, QC exclusions listed")
+    func groupLevel() throws {
+        let (root, pipeline) = try Self.study.get()
+        let folder = try Reference.temporaryFolder("cohortex-cohort-group")
+        let out = folder + "/out"
+        // Its own participant level: outputs copied elsewhere no longer match their fingerprints (they name their folder).
+        #expect(try Reference.cohortex(["run", root, out, "participant", "--pipeline", pipeline, "-q", "--jobs", "2"]).status == 0)
+        let run = try Reference.cohortex(["run", root, out, "group", "--pipeline", pipeline])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.contains("5 participant(s) included, 0 excluded"), "\(run.stdout)")
+        #expect(run.stdout.contains("pain-control:") && run.stdout.contains("tests pain > control"))
+        #expect(run.stdout.contains("model severity: skipped (participants.tsv has no pain_severity)"))
+        // mean_fd: the QC table's runs weighted by their volumes; tiv_mm3: the GM sidecar's.
+        let design = try TSVTable(contentsOf: out + "/group/participants_included.tsv")
+        #expect(Array(design.columns.suffix(2)) == ["mean_fd", "tiv_mm3"])
+        let ids = try design.column("participant_id")
+        for (n, id) in ids.enumerated() {
+            let qcPath = id == "sub-02" ? out + "/sub-02/ses-1/func/sub-02_ses-1_task-rest_desc-linc_qc.tsv" : out + "/\(id)/func/\(id)_task-rest_desc-linc_qc.tsv"
+            let qc = try TSVTable(contentsOf: qcPath)
+            let fd = try qc.numericColumn("mean_fd").map { $0! }, volumes = try qc.numericColumn("num_volumes").map { $0! }
+            let expected = zip(fd, volumes).map { $0 * $1 }.reduce(0, +) / volumes.reduce(0, +)
+            #expect(abs(Double(try design.column("mean_fd")[n])! - expected) < 1e-12)
+            let gm = try Reference.jsonFile(out + "/\(id)/anat/\(id)_desc-aparcaseg_stat-gmvolume_morph.json")
+            #expect(abs(Double(try design.column("tiv_mm3")[n])! - (gm["TotalIntracranialVolumeMM3"] as! Double)) < 1e-6)
+        }
+        // The seed model equals `cohortex glm` on the same participants file and maps, byte for byte.
+        let maps = ids.map { id in
+            id == "sub-02" ? out + "/sub-02/ses-1/func/sub-02_ses-1_task-rest_space-MNI152NLin2009cAsym_res-2_desc-PAG_stat-z_boldmap.nii.gz"
+                : out + "/\(id)/func/\(id)_task-rest_space-MNI152NLin2009cAsym_res-2_desc-PAG_stat-z_boldmap.nii.gz"
+        }
+        let pattern = folder + "/maps/*.nii.gz"
+        try FileManager.default.createDirectory(atPath: folder + "/maps", withIntermediateDirectories: true)
+        for map in maps { try FileManager.default.createSymbolicLink(atPath: folder + "/maps/" + (map as NSString).lastPathComponent, withDestinationPath: map) }
+        let glm = try Reference.cohortex(["glm", "--participants", out + "/group/model-seed/participants.tsv", "--model", "~ group + mean_fd",
+                                          "--contrast", "pain-control", "--contrast", "control-pain", "--reference", "group=control",
+                                          "--maps", pattern, "--permutations", "99", "--out", folder + "/single"])
+        #expect(glm.status == 0, "\(glm.stderr)")
+        for name in ["contrast-painMinusControl_stat-t.nii.gz", "contrast-painMinusControl_stat-pfwe.nii.gz",
+                     "contrast-controlMinusPain_stat-z.nii.gz", "design.tsv", "mask.nii.gz"] {
+            #expect(try Data(contentsOf: URL(fileURLWithPath: folder + "/single/" + name))
+                    == Data(contentsOf: URL(fileURLWithPath: out + "/group/model-seed/" + name)), "\(name)")
+        }
+        // Regional model: cortical volumes from volume_mm3, subcortical from label_volume_mm3.
+        let regions = try TSVTable(contentsOf: out + "/group/model-gm/regions.tsv")
+        let sub1 = try TSVTable(contentsOf: out + "/sub-01/anat/sub-01_desc-aparcaseg_stat-gmvolume_morph.tsv")
+        let names = try sub1.column("name")
+        let row = try #require(regions.rows.first { $0[0] == "sub-01" })
+        #expect(row[1] == (try sub1.column("volume_mm3"))[names.firstIndex(of: "ctx-lh-rostralmiddlefrontal")!])
+        #expect(row[3] == (try sub1.column("label_volume_mm3"))[names.firstIndex(of: "Left-Thalamus")!])
+        // A rerun finds every model up to date.
+        let again = try Reference.cohortex(["run", root, out, "group", "--pipeline", pipeline])
+        #expect(again.stdout.contains("model seed: up to date") && again.stdout.contains("model gm: up to date"), "\(again.stdout)")
+
+        // A stricter QC rule excludes participants, listed with the rule they broke.
+        let strict = folder + "/strict.yaml"
+        try Self.pipeline.replacingOccurrences(of: "max_mean_fd: 0.5", with: "max_mean_fd: 0.2").write(toFile: strict, atomically: true, encoding: .utf8)
+        let fds = try design.column("mean_fd").map { Double($0)! }
+        let expectedOut = zip(ids, fds).filter { $0.1 > 0.2 }.map(\.0)
+        let strictRun = try Reference.cohortex(["run", root, out, "group", "--pipeline", strict])
+        let excluded = try TSVTable(contentsOf: out + "/group/participants_excluded.tsv")
+        #expect(try excluded.column("participant_id") == expectedOut, "\(strictRun.stdout)")
+        #expect(try excluded.column("reason").allSatisfy { $0.hasPrefix("QC: mean FD") && $0.contains("above 0.2 mm") })
+    }
+
+    @Test("group level refuses to guess: several sessions and none named")
+    func groupSessionAmbiguous() throws {
+        let (root, pipeline) = try Self.study.get()
+        let folder = try Reference.temporaryFolder("cohortex-cohort-group2")
+        let noSession = folder + "/p.yaml"
+        try (try String(contentsOfFile: pipeline, encoding: .utf8)).replacingOccurrences(of: "session: \"1\"\n", with: "")
+            .write(toFile: noSession, atomically: true, encoding: .utf8)
+        let run = try Reference.cohortex(["run", root, try Self.reference.get(), "group", "--pipeline", noSession])
+        #expect(run.status == 1)
+        #expect(run.stderr.contains("sub-02 has several sessions (ses-1, ses-2)"), "\(run.stderr)")
     }
 }

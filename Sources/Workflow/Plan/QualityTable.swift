@@ -60,7 +60,8 @@ public enum QualityTable: Stage {
         var p = Provenance(stage: name)
         p.add([
             ("Description", .string("Per-run quality figures of the runs combined in this session's connectivity outputs")),
-            ("Source", .string(request.source)),
+            // The source sits in the same folder: its name alone keeps the sidecar identical wherever the outputs live.
+            ("Source", .string((request.source as NSString).lastPathComponent)),
             ("Columns", .object([
                 ("mean_fd", .string("mean framewise displacement (Power), mm, over all volumes")),
                 ("num_censored_volumes", .string("volumes censored by the FD/DVARS thresholds, non-steady-state flags or a sample mask (dummy scans excluded)")),
