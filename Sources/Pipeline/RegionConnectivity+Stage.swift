@@ -73,7 +73,7 @@ extension RegionConnectivity: Stage {
             ("Labels", request.labels.map { .string($0) } ?? .null),
             ("Regions", .array(zip(result.labels, result.names).map { .object([("index", .int($0)), ("name", .string($1))]) })),
             ("VanishedRegions", .array(result.vanished.map { .object([("index", .int($0.label)), ("name", .string($0.name))]) })),
-            ("FisherZ", .string(request.zPath)),
+            ("FisherZ", .string((request.zPath as NSString).lastPathComponent)),
         ])
         p.add(request.denoising.provenance(runs: request.runs, qc: result.qc))
         p.add([

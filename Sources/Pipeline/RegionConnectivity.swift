@@ -82,10 +82,11 @@ public enum RegionConnectivity {
                       notes: prepared.notes, warnings: warnings)
     }
 
-    /// A square matrix as TSV: first column `region`, then one column per region name.
+    /// A square matrix as TSV: first column `Node` (XCP-D's `relmat` layout, so its readers work unchanged),
+    /// then one column per region name.
     public static func table(_ values: [Double], names: [String]) -> TSVTable {
         let r = names.count
-        return TSVTable(columns: ["region"] + names, rows: (0..<r).map { i in
+        return TSVTable(columns: ["Node"] + names, rows: (0..<r).map { i in
             [names[i]] + (0..<r).map { TSVTable.format(values[i * r + $0]) }
         })
     }

@@ -42,7 +42,7 @@ struct ConmatTests {
         let reference = try Reference.jsonFile(out + "/ref.json")
         let expected = try #require(reference["matrix"] as? [[Double]])
         let table = try String(contentsOfFile: out + "/m.tsv", encoding: .utf8).split(separator: "\n").map { $0.split(separator: "\t").map(String.init) }
-        #expect(table[0] == ["region"] + (1...12).map { String(format: "box_%02d", $0) })
+        #expect(table[0] == ["Node"] + (1...12).map { String(format: "box_%02d", $0) })
         let ours = table.dropFirst().map { $0.dropFirst().map { Double($0)! } }
         #expect(ours.count == expected.count)
         var worst = 0.0

@@ -308,14 +308,16 @@ struct QualitySummary {
         retainedMinutes = minutes.reduce(0, +)
     }
 
+    static func text(_ value: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", value) }
+
     /// The first rule broken, described; nil when the participant passes.
     func broken(_ rules: QCRules) -> String? {
-        if let limit = rules.maxMeanFD, !(meanFD <= limit) { return "mean FD \(TSVTable.format(meanFD)) mm above \(TSVTable.format(limit)) mm" }
+        if let limit = rules.maxMeanFD, !(meanFD <= limit) { return "mean FD \(Self.text(meanFD, 3)) mm above \(TSVTable.format(limit)) mm" }
         if let limit = rules.maxCensoredPercent, percentCensored > limit {
-            return "\(TSVTable.format(percentCensored)) % of volumes censored, above \(TSVTable.format(limit)) %"
+            return "\(Self.text(percentCensored, 1)) % of volumes censored, above \(TSVTable.format(limit)) %"
         }
         if let limit = rules.minRemainingMinutes, retainedMinutes < limit {
-            return "\(TSVTable.format(retainedMinutes)) min of data left after censoring, below \(TSVTable.format(limit)) min"
+            return "\(Self.text(retainedMinutes, 2)) min of data left after censoring, below \(TSVTable.format(limit)) min"
         }
         return nil
     }
