@@ -137,8 +137,10 @@ public enum CohortRun {
         plan.notes.forEach(log.detail)
         for skipped in plan.skipped { log.detail("skipped \(skipped.path): \(skipped.reason)") }
         for problem in plan.problems { log.error("sub-\(problem.participant): \(problem.reason)") }
-        try DatasetDescription.install(DatasetDescription.cohortex(pipeline: plan.spec.name, configurationHash: configurationHash(plan.spec),
-                                                                   sources: inputs), in: output)
+        let hash = configurationHash(plan.spec)
+        try DatasetDescription.install(DatasetDescription.cohortex(pipeline: plan.spec.name, configurationHash: hash, sources: inputs), in: output)
+        try GroupLevel.writeIfChanged(Citation.markdown(spec: plan.spec, space: plan.space, fmriprep: derivatives?.generatedBy, configurationHash: hash),
+                                      to: output + "/logs/CITATION.md")
         // Temporaries a killed run left (hidden `.NAME.tmp-HOST-PID-…`) go now, also in folders whose jobs are up to date;
         // those of a process still running (another array task) are kept.
         for folder in Set(plan.jobs.flatMap { $0.outputs.map { ($0 as NSString).deletingLastPathComponent } }).sorted()
