@@ -24,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-numerics", from: "1.1.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         .systemLibrary(
@@ -46,7 +47,8 @@ let package = Package(
         // Cohort runs: BIDS/fMRIPrep discovery, pipeline files (YAML, presets embedded), job plan, resume, executors.
         .target(
             name: "Workflow",
-            dependencies: ["Pipeline", "NIfTI", "Kernels", "Stats", .product(name: "Yams", package: "Yams")],
+            dependencies: ["Pipeline", "NIfTI", "Kernels", "Stats", .product(name: "Yams", package: "Yams"),
+                           .product(name: "Logging", package: "swift-log")],
             // The presets ship inside the binary (no resource bundle to lose); `pipelines/` links to this folder.
             resources: ["pag-prefrontal", "gm-prefrontal-thalamus", "mpfc-connectivity", "pain-structure-function"]
                 .map { .embedInCode("Presets/\($0).yaml") }

@@ -301,8 +301,9 @@ brain_masker.inverse_transform(np.arctanh(np.clip(r, -0.9999999, 0.9999999)).ast
 from bench_kernels import bench_kernels, find, kernel_results  # noqa: E402
 from bench_spatial import bench_spatial  # noqa: E402  (after the helpers it uses)
 from bench_glm import bench_glm  # noqa: E402
+from bench_cohort import bench_cohort  # noqa: E402
 
-BENCHES = {"read": bench_read, "gm": bench_gm, "fc": bench_fc, "spatial": bench_spatial, "glm": bench_glm, "kernels": bench_kernels}
+BENCHES = {"read": bench_read, "gm": bench_gm, "fc": bench_fc, "spatial": bench_spatial, "glm": bench_glm, "kernels": bench_kernels, "cohort": bench_cohort}
 
 
 def splice(existing, sections):

@@ -65,7 +65,7 @@ public struct StudySimulator: Sendable {
             let nativeVoxels = native.multipliedReportingOverflow(by: native).partialValue.multipliedReportingOverflow(by: native)
             let limit = StudySimulator.maximumRunValues
             guard nx <= limit, ny <= limit, nz <= limit, !voxels.overflow, !nativeVoxels.overflow,
-                  voxels.partialValue <= limit / volumes, nativeVoxels.partialValue <= limit / volumes else {
+                  voxels.partialValue <= limit / volumes, nativeVoxels.partialValue <= limit else {
                 throw SimulationError.studyTooLarge(voxels: voxels.overflow ? Int.max : voxels.partialValue, volumes: volumes)
             }
         }

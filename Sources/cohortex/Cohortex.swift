@@ -11,7 +11,7 @@ struct Cohortex: ParsableCommand {
         version: CohortexVersion.string,
         subcommands: [HeaderCommand.self, StatsCommand.self, GMVolumeCommand.self, SeedMapCommand.self, ConmatCommand.self,
                       SmoothCommand.self, ALFFCommand.self, ReHoCommand.self, GLMCommand.self,
-                      RunCommand.self, PipelinesCommand.self, SimulateCommand.self]
+                      RunCommand.self, StatusCommand.self, PipelinesCommand.self, SimulateCommand.self]
     )
 }
 

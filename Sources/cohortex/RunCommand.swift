@@ -6,6 +6,8 @@ import Workflow
 enum AnalysisLevel: String, ExpressibleByArgument, CaseIterable {
     case participant
     case group
+    /// Participant level, then group level (on SLURM: the group job depends on the participant arrays).
+    case all
 }
 
 /// A `NAME=DIR` derivatives folder.
@@ -44,7 +46,7 @@ struct RunCommand: ParsableCommand {
     @Argument(help: "Output folder (a BIDS derivatives dataset).")
     var outputDir: String
 
-    @Argument(help: "Analysis level: participant or group.")
+    @Argument(help: "Analysis level: participant, group or all.")
     var level: AnalysisLevel
 
     @Option(help: "Pipeline: a preset name (see `cohortex pipelines`) or a YAML file.")
@@ -83,6 +85,11 @@ struct RunCommand: ParsableCommand {
     @Flag(name: .customLong("dry-run"), help: "Print the plan (what is found, up to date, would run) and write nothing.")
     var dryRun = false
 
+    @Option(help: "Where jobs run: local (this machine) or slurm (job arrays; see the SLURM options).")
+    var executor: ExecutorKind = .local
+
+    @OptionGroup(title: "SLURM executor") var slurm: SlurmOptions
+
     @Flag(name: .shortAndLong, help: "Log every job.")
     var verbose = false
 
@@ -103,6 +110,24 @@ struct RunCommand: ParsableCommand {
         if Set(derivatives.map(\.name)).count != derivatives.count { throw ValidationError("--derivatives names a folder kind twice") }
     }
 
+    /// The options every cluster task repeats: the same pipeline, selections and inputs (paths made absolute).
+    var taskArguments: [String] {
+        var arguments = ["--pipeline", FileManager.default.fileExists(atPath: pipeline) ? absolute(pipeline) : pipeline]
+        for folder in derivatives { arguments += ["--derivatives", "\(folder.name)=\(absolute(folder.path))"] }
+        if let participants { arguments += ["--participants", absolute(participants)] }
+        if let task { arguments += ["--task", task] }
+        if let space { arguments += ["--space", space.description] }
+        if !sessionLabels.isEmpty { arguments += ["--session-label"] + sessionLabels }
+        if let memGB { arguments += ["--mem-gb", String(memGB)] }
+        if verifyInputs { arguments.append("--verify-inputs") }
+        arguments.append("-q")
+        return arguments
+    }
+
+    private func absolute(_ path: String) -> String {
+        ((path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path) as NSString).standardizingPath
+    }
+
     func run() throws {
         try reportingErrors {
             let spec = try PipelineSpec.load(pipeline)
@@ -115,8 +140,27 @@ struct RunCommand: ParsableCommand {
                                      space: space, task: task),
                 jobs: jobs, memoryGB: memGB, threads: global.threads, verifyInputs: verifyInputs,
                 stopOnFirstError: stopOnFirstError, dryRun: dryRun, verbosity: quiet ? .quiet : verbose ? .verbose : .normal)
+            if executor == .slurm {
+                let submission = try SlurmExecutor.submit(request, level: SlurmExecutor.Level(rawValue: level.rawValue)!,
+                                                          settings: slurm.settings(memoryGB: memGB), taskArguments: taskArguments) { print($0) }
+                if !dryRun {
+                    note("submitted \(submission.arrays.map { "array \($0.jobID) (\($0.labels.count) participant(s))" }.joined(separator: ", "))"
+                         + (submission.groupJob.map { "\(submission.arrays.isEmpty ? "" : ", ")group job \($0)" } ?? "")
+                         + "; follow with: cohortex status \(outputDir)")
+                }
+                return
+            }
+            if level == .all {
+                let report = try CohortRun.participantLevel(request) { print($0) }
+                if !dryRun { print(PlanReport.summaryTable(report)) }
+                let group = try GroupLevel.run(request) { print($0) }
+                if !dryRun { print(GroupSummaryText.render(group)) }
+                if report.anyFailed || group.anyFailed { throw ExitCode(1) }
+                return
+            }
             if level == .group {
                 let report = try GroupLevel.run(request) { print($0) }
+                if dryRun { return }
                 print(GroupSummaryText.render(report))
                 if let log = report.logPath { note("log: \(log)") }
                 if report.anyFailed { throw ExitCode(1) }

@@ -353,6 +353,10 @@ struct CohortRunTests {
         let out = folder + "/out"
         // Its own participant level: outputs copied elsewhere no longer match their fingerprints (they name their folder).
         #expect(try Reference.cohortex(["run", root, out, "participant", "--pipeline", pipeline, "-q", "--jobs", "2"]).status == 0)
+        let before = try Self.stamps(out)
+        let dry = try Reference.cohortex(["run", root, out, "group", "--pipeline", pipeline, "--dry-run"])
+        #expect(dry.status == 0 && dry.stdout.contains("5 participant(s) would be included, 0 excluded"), "\(dry.stdout)\(dry.stderr)")
+        #expect(try Self.stamps(out) == before && !FileManager.default.fileExists(atPath: out + "/group"))
         let run = try Reference.cohortex(["run", root, out, "group", "--pipeline", pipeline])
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stdout.contains("5 participant(s) included, 0 excluded"), "\(run.stdout)")
@@ -420,5 +424,25 @@ struct CohortRunTests {
         let run = try Reference.cohortex(["run", root, try Self.reference.get(), "group", "--pipeline", noSession])
         #expect(run.status == 1)
         #expect(run.stderr.contains("sub-02 has several sessions (ses-1, ses-2)"), "\(run.stderr)")
+    }
+
+    @Test("a memory budget smaller than any job: every job runs alone, in plan order, and says why")
+    func memoryBudget() throws {
+        let (root, pipeline) = try Self.study.get()
+        let out = try Reference.temporaryFolder("cohortex-cohort-mem") + "/out"
+        let run = try Reference.cohortex(["run", root, out, "participant", "--pipeline", pipeline, "--jobs", "2", "--mem-gb", "0.001", "-v"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let events = run.stderr.split(separator: "\n").compactMap { line -> String? in
+            if line.contains(": running (") { return "start" }
+            if line.contains(": done in ") || line.contains(": up to date") { return "end" }
+            return nil
+        }
+        #expect(events.count > 10)
+        // Strictly alternating: never two jobs at once.
+        #expect(events.enumerated().allSatisfy { $0.element == ($0.offset % 2 == 0 ? "start" : "end") }, "\(events)")
+        #expect(run.stderr.contains("exceeds the memory budget 1 MB; it runs alone"))
+        // And the outputs are the same as with no limit.
+        let a = try Self.digest(out), b = try Self.digest(try Self.reference.get())
+        #expect(a == b)
     }
 }

@@ -19,6 +19,9 @@
         with spatial_reference.py's definitions (keys band [lo, hi] / neighbours)
   clean SIGNALS.f64 T V JSON_PARAMS OUT.f64
         nilearn.signal.clean on a T×V float64 matrix (C order)
+  confound-columns BOLD STRATEGY
+        the columns nilearn's fMRIPrep loader picks for 6P/24P/36P (motion basic/full, wm_csf and
+        global_signal full) and their values from the table, n/a as 0 → JSON {"columns", "values"}
   dof T JSON_PARAMS
         prints the effective degrees of freedom nu = tr(CC')^2 / tr((CC')^2) of nilearn's cleaning:
         C = signal.clean applied to the T×T identity (column j = response to an impulse at volume j),
@@ -400,6 +403,23 @@ def degrees_of_freedom(t, p):
     return np.trace(g) ** 2 / np.trace(g @ g)
 
 
+def confound_columns(bold, strategy):
+    import pandas as pd
+    from nilearn.interfaces.fmriprep import load_confounds as lc
+    from nilearn.interfaces.fmriprep.load_confounds_utils import _get_file_name
+    kw = {"demean": False, "motion": "basic" if strategy == "6P" else "full"}
+    strat = ["motion"]
+    if strategy == "36P":
+        strat += ["wm_csf", "global_signal"]
+        kw["wm_csf"] = "full"
+        kw["global_signal"] = "full"
+    confounds, _ = lc(bold, strategy=tuple(strat), **kw)
+    raw = pd.read_csv(_get_file_name(bold), sep="\t", na_values="n/a")
+    columns = list(confounds.columns)
+    values = raw[columns].fillna(0).to_numpy(dtype=float)
+    print(json.dumps({"columns": columns, "values": values.T.tolist()}))
+
+
 if __name__ == "__main__":
     cmd = sys.argv[1]
     if cmd == "make-run":
@@ -407,6 +427,8 @@ if __name__ == "__main__":
         opts = {args[i].lstrip("-"): args[i + 1] for i in range(0, len(args), 2)}
         make_run(sys.argv[2], frames=int(opts.get("frames", 150)), seed=int(opts.get("seed", 1)),
                  run=opts.get("run"), tr=float(opts.get("tr", 2.0)), size=opts.get("size", "medium"))
+    elif cmd == "confound-columns":
+        confound_columns(sys.argv[2], sys.argv[3])
     elif cmd == "qc":
         run_qc(sys.argv[2], sys.argv[3], sys.argv[4], json.loads(sys.argv[5]))
     elif cmd == "seed-map":

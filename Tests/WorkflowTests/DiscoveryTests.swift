@@ -131,3 +131,35 @@ struct DiscoveryTests {
         }
     }
 }
+
+/// fMRIPrep's own confounds tables (nilearn ships them: fMRIPrep ≥ 21 and older naming) through our loader:
+/// the same columns and values as nilearn's `load_confounds` picks for each strategy.
+@Suite("Real fMRIPrep confounds tables")
+struct RealConfoundsTests {
+    @Test("6P, 24P and 36P select nilearn's columns with its values (n/a → 0)", arguments: [
+        ("modern", "6P"), ("modern", "24P"), ("modern", "36P"), ("legacy", "6P"), ("legacy", "24P"), ("legacy", "36P"),
+    ])
+    func strategies(layout: String, strategy: String) throws {
+        let tables = try DiscoveryTests.nilearnConfounds()
+        let folder = try Reference.temporaryFolder("cohortex-confounds")
+        let suffix = layout == "modern" ? "_desc-confounds_timeseries" : "_desc-confounds_regressors"
+        let source = layout == "modern" ? tables.modern : tables.legacy
+        let prefix = folder + "/sub-01_task-rest"
+        try FileManager.default.copyItem(atPath: source, toPath: prefix + suffix + ".tsv")
+        let json = (source as NSString).deletingPathExtension + ".json"
+        if FileManager.default.fileExists(atPath: json) { try FileManager.default.copyItem(atPath: json, toPath: prefix + suffix + ".json") }
+        let bold = prefix + "_space-MNI152NLin2009cAsym_desc-preproc_bold.nii.gz"
+        FileManager.default.createFile(atPath: bold, contents: Data())
+        let output = try Reference.runPython("fc_reference.py", ["confound-columns", bold, strategy])
+        let reference = try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any])
+        let columns = try #require(reference["columns"] as? [String])
+        let values = try #require(reference["values"] as? [[Double]])
+        let ours = try ConfoundsTable(contentsOf: prefix + suffix + ".tsv").select(try ConfoundStrategy(parsing: strategy))
+        #expect(Set(ours.names) == Set(columns), "ours \(ours.names.sorted()) vs nilearn \(columns.sorted())")
+        #expect(ours.names.count == columns.count)
+        for (name, column) in zip(ours.names, ours.columns) {
+            guard let index = columns.firstIndex(of: name) else { continue }
+            #expect(column == values[index], "\(name)")
+        }
+    }
+}

@@ -88,6 +88,14 @@ public enum GroupLevel {
             covariates[label] = values
         }
         included = included.filter { label in !excluded.contains { $0.participant == label } }
+        if request.dryRun {
+            // The plan only: who would be included, who not and why, and the models; nothing is written.
+            print("group level of pipeline \(spec.name)\(session.map { ", session \($0)" } ?? ""): \(included.count) participant(s) would be included, \(excluded.count) excluded")
+            for exclusion in excluded { print("  sub-\(exclusion.participant): \(exclusion.reason)") }
+            for model in group.models { print("model \(model.name): \(model.input), \(model.formula), contrasts \(model.contrasts.joined(separator: ", "))") }
+            print("Nothing was written.")
+            return GroupReport(included: included, excluded: excluded, models: [], logPath: nil)
+        }
         let exclusions = TSVTable(columns: ["participant_id", "reason"], rows: excluded.sorted { $0.participant < $1.participant }
             .map { ["sub-\($0.participant)", $0.reason] })
         try writeIfChanged(exclusions.text, to: output + "/participants_excluded.tsv")

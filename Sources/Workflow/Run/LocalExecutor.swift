@@ -112,6 +112,9 @@ public final class LocalExecutor: @unchecked Sendable {
             }
             if id < 0 { condition.broadcast(); continue }
             let job = plan.jobs[id]
+            if job.predictedPeakBytes > settings.budget.memoryBytes {
+                log.warning("\(job.label): predicted peak \(job.predictedPeakBytes.humanBytes) exceeds the memory budget \(settings.budget.memoryBytes.humanBytes); it runs alone")
+            }
             running += 1
             memoryInUse += job.predictedPeakBytes
             condition.unlock()
