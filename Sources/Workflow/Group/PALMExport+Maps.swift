@@ -24,23 +24,20 @@ extension PALMExport {
                 throw PALMExportError.participantMismatch(path: path, row: row + 1, expected: participant, found: found)
             }
         }
-        var reference: NIfTIImage?
-        for path in paths {
-            let image = try NIfTIImage(path: path)
+        guard let firstPath = paths.first else { throw PALMExportError.mapCount(design: design, rows: participants.count, maps: 0) }
+        let first = try NIfTIImage(path: firstPath)
+        for (n, path) in paths.enumerated() {
+            let image = n == 0 ? first : try NIfTIImage(path: path)
             guard image.header.frames == 1 else { throw PALMExportError.notThreeD(path: path, frames: image.header.frames) }
             try image.checkVoxelDataSize()
-            if let first = reference {
-                guard image.grid.matches(first.grid) else {
-                    throw PALMExportError.gridMismatch(path: path, reference: first.path, detail: first.grid.difference(from: image.grid))
-                }
-            } else {
-                reference = image
+            guard image.grid.matches(first.grid) else {
+                throw PALMExportError.gridMismatch(path: path, reference: firstPath, detail: first.grid.difference(from: image.grid))
             }
         }
-        // paths is non-empty here: the design has at least one row.
-        let header = reference?.header
-        let code = header.map { $0.sformCode > 0 ? $0.sformCode : $0.qformCode > 0 ? $0.qformCode : 2 } ?? 2
-        return MapStack(paths: paths, grid: reference?.grid ?? Grid(nx: 1, ny: 1, nz: 1, affine: .identity), spaceCode: Int32(code))
+        let header = first.header
+        // Keep the maps' space (sform code, else qform code; 2 "aligned" when neither is set).
+        let code = header.sformCode > 0 ? header.sformCode : header.qformCode > 0 ? header.qformCode : 2
+        return MapStack(paths: paths, grid: first.grid, spaceCode: Int32(code))
     }
 
     /// Streams the maps, one frame at a time, into a float32 4D image on the first map's grid.
@@ -49,6 +46,10 @@ extension PALMExport {
                                     description: "cohortex palm-export: maps in design order", spaceCode: stack.spaceCode) { emit in
             for map in stack.paths {
                 let volume = try NIfTIImage(path: map).readVolume3D()
+                // Checked before staging; checked again so a file replaced meanwhile is an error, not a short frame.
+                guard volume.grid.matches(stack.grid) else {
+                    throw PALMExportError.gridMismatch(path: map, reference: stack.paths[0], detail: stack.grid.difference(from: volume.grid))
+                }
                 try volume.voxels.withUnsafeBufferPointer { try emit($0) }
             }
         }

@@ -49,7 +49,7 @@ extension PALMExport {
         }
         var notes: [JSONValue] = [
             .string("Run the commands inside this folder. Design values are written with enough digits to reproduce design.tsv exactly."),
-            .string("VEST headers: /PPheights in design.mat is each column's max - min (the value itself for a constant column such as the intercept); in design.con, the max - min of design.mat times the contrast. /RequiredEffect is a placeholder 0 (FEAT derives it from first-level noise, which a group model does not have); randomise and PALM read neither."),
+            .string("VEST headers: /PPheights in design.mat is each column's max - min (its magnitude for a constant column such as the intercept); in design.con, the max - min of design.mat times the contrast row. /RequiredEffect is a placeholder 0 (FEAT derives it from first-level noise, which a group model does not have). Neither randomise nor PALM uses either for inference."),
         ]
         if !layout.fTests.isEmpty {
             notes.append(.string("F contrasts: their weight rows are appended to design.con after the t contrasts (a row identical to one already there is reused) and design.fts selects them; randomise and PALM also report the appended rows as t contrasts."))
@@ -90,6 +90,7 @@ extension PALMExport {
             ("Columns", .array(model.columns.map { .string($0) })),
             ("Contrasts", .array(contrasts)),
             ("Maps", stack.map { .array($0.paths.map { .string($0) }) } ?? .null),
+            ("ModelPermutations", .int(model.permutations)),
             ("Permutations", .int(model.permutations > 0 ? model.permutations : defaultPermutations)),
             ("TFCE", .bool(model.tfce)),
             ("TwoSided", .bool(model.twoSided)),
