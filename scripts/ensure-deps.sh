@@ -3,7 +3,7 @@
 # or with sudo available). Idempotent: does nothing when everything is present.
 set -euo pipefail
 
-packages=(libnifti-dev libnifti2-dev libisal-dev isal zlib1g-dev libopenblas-dev pkg-config gzip time)
+packages=(libnifti-dev libnifti2-dev libisal-dev isal zlib1g-dev libopenblas-dev pkg-config gzip time slurm-wlm munge)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -21,6 +21,9 @@ struct CohortRunTests {
       seeds:
         - {name: PAG, centre: [0, -32, -10], radius: 10}
       pearson_r: true
+    connectivity:
+      atlas: atlas.nii.gz
+      name: Octants
     alff:
       band: [0.01, 0.1]
     reho:
@@ -63,6 +66,16 @@ struct CohortRunTests {
         guard sim.status == 0 else { throw ReferenceError.failed("cohortex simulate", sim.stderr) }
         let pipeline = folder + "/pipeline.yaml"
         try Self.pipeline.write(toFile: pipeline, atomically: true, encoding: .utf8)
+        // An 8-region atlas on the BOLD grid (the octants of the brain mask), beside the pipeline file.
+        let mask = try NIfTIImage(path: root + "/derivatives/fmriprep/sub-01/func/sub-01_task-rest_space-MNI152NLin2009cAsym_res-2_desc-brain_mask.nii.gz")
+        let inside = try mask.readVolume().voxels
+        let grid = mask.grid
+        var labels = [Float](repeating: 0, count: grid.voxelCount)
+        for index in 0..<grid.voxelCount where inside[index] > 0 {
+            let (i, j, k) = grid.coordinates(of: index)
+            labels[index] = Float(1 + (i >= grid.nx / 2 ? 1 : 0) + (j >= grid.ny / 2 ? 2 : 0) + (k >= grid.nz / 2 ? 4 : 0))
+        }
+        try NIfTIWriter.write(Volume(grid: grid, voxels: labels), to: folder + "/atlas.nii.gz", datatype: .int16)
         return (root, pipeline)
     }
 
@@ -116,7 +129,7 @@ struct CohortRunTests {
         let run = try Reference.cohortex(["run", root, out, "participant", "--pipeline", pipeline, "--dry-run"])
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stdout.contains("found: 5 participant(s)"))
-        #expect(run.stdout.contains("stages: seed-map, alff, reho, qc, gm-volume"))
+        #expect(run.stdout.contains("stages: seed-map, conmat, alff, reho, qc, gm-volume"), "\(run.stdout)")
         #expect(run.stdout.contains("sub-02\tseed-map\tses-1\twill run (not run yet)"))
         #expect(run.stdout.contains("sub-03\talff\trun-2\twill run"))
         #expect(run.stdout.contains("Nothing was written."))
@@ -138,6 +151,9 @@ struct CohortRunTests {
             "sub-01/func/sub-01_task-rest_space-MNI152NLin2009cAsym_res-2_stat-falff_boldmap.nii.gz",
             "sub-01/func/sub-01_task-rest_space-MNI152NLin2009cAsym_res-2_stat-reho_boldmap.nii.gz",
             "sub-01/func/sub-01_task-rest_desc-linc_qc.tsv",
+            "sub-01/func/sub-01_task-rest_space-MNI152NLin2009cAsym_res-2_atlas-Octants_stat-pearsoncorrelation_relmat.tsv",
+            "sub-01/func/sub-01_task-rest_space-MNI152NLin2009cAsym_res-2_atlas-Octants_stat-fisherz_relmat.tsv",
+            "sub-01/func/sub-01_task-rest_space-MNI152NLin2009cAsym_res-2_atlas-Octants_stat-mean_timeseries.tsv",
             "sub-01/anat/sub-01_desc-aparcaseg_stat-gmvolume_morph.tsv",
             "sub-02/ses-1/func/sub-02_ses-1_task-rest_space-MNI152NLin2009cAsym_res-2_desc-PAG_stat-z_boldmap.nii.gz",
             "sub-02/ses-2/func/sub-02_ses-2_task-rest_space-MNI152NLin2009cAsym_res-2_desc-PAG_stat-z_boldmap.nii.gz",
@@ -399,6 +415,23 @@ struct CohortRunTests {
         let row = try #require(regions.rows.first { $0[0] == "sub-01" })
         #expect(row[1] == (try sub1.column("volume_mm3"))[names.firstIndex(of: "ctx-lh-rostralmiddlefrontal")!])
         #expect(row[3] == (try sub1.column("label_volume_mm3"))[names.firstIndex(of: "Left-Thalamus")!])
+        // The models as FSL/PALM files; motion by group; QC-FC over the 28 edges of the 8-region atlas.
+        for name in ["design.mat", "design.con", "design.grp", "merged_4d.nii.gz", "palm_export.json"] {
+            #expect(FileManager.default.fileExists(atPath: out + "/group/model-seed/" + name), "\(name)")
+        }
+        let merged = try NIfTIImage(path: out + "/group/model-seed/merged_4d.nii.gz")
+        #expect(merged.header.frames == 5)
+        let motion = try TSVTable(contentsOf: out + "/group/motion_by_group.tsv")
+        let groups = try design.column("group"), fdValues = try design.column("mean_fd").map { Double($0)! }
+        for row in motion.rows {
+            let values = zip(groups, fdValues).filter { $0.0 == row[0] }.map(\.1)
+            #expect(Int(row[1]) == values.count)
+            #expect(abs(Double(row[2])! - values.reduce(0, +) / Double(values.count)) < 1e-12)
+        }
+        #expect(run.stdout.contains("mean FD pain vs control: Welch t ="), "\(run.stdout)")
+        let edges = try TSVTable(contentsOf: out + "/group/qcfc/qcfc_edges.tsv")
+        #expect(edges.rows.count == 28)
+        #expect(run.stdout.contains("QC-FC (5 participants, 28 edges)"), "\(run.stdout)")
         // A rerun finds every model up to date.
         let again = try Reference.cohortex(["run", root, out, "group", "--pipeline", pipeline])
         #expect(again.stdout.contains("model seed: up to date") && again.stdout.contains("model gm: up to date"), "\(again.stdout)")

@@ -21,7 +21,7 @@
         nilearn.signal.clean on a T×V float64 matrix (C order)
   confound-columns BOLD STRATEGY
         the columns nilearn's fMRIPrep loader picks for 6P/24P/36P (motion basic/full, wm_csf and
-        global_signal full) and their values from the table, n/a as 0 → JSON {"columns", "values"}
+        global_signal full) and their values from the table, n/a as 0 → JSON {"columns", "values" (hex floats)}
   dof T JSON_PARAMS
         prints the effective degrees of freedom nu = tr(CC')^2 / tr((CC')^2) of nilearn's cleaning:
         C = signal.clean applied to the T×T identity (column j = response to an impulse at volume j),
@@ -414,10 +414,13 @@ def confound_columns(bold, strategy):
         kw["wm_csf"] = "full"
         kw["global_signal"] = "full"
     confounds, _ = lc(bold, strategy=tuple(strat), **kw)
-    raw = pd.read_csv(_get_file_name(bold), sep="\t", na_values="n/a")
+    # Python's own float() (correctly rounded), not pandas' fast parser, which can be off by an ulp.
+    raw = pd.read_csv(_get_file_name(bold), sep="\t", na_values="n/a", dtype=str, keep_default_na=False)
+    raw = raw.apply(lambda col: col.map(lambda v: float("nan") if v == "n/a" else float(v)))
     columns = list(confounds.columns)
     values = raw[columns].fillna(0).to_numpy(dtype=float)
-    print(json.dumps({"columns": columns, "values": values.T.tolist()}))
+    # Hexadecimal floats: exact through any JSON reader.
+    print(json.dumps({"columns": columns, "values": [[float(v).hex() for v in column] for column in values.T]}))
 
 
 if __name__ == "__main__":

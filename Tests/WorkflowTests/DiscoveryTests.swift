@@ -1,4 +1,5 @@
 import Foundation
+import Pipeline
 import Testing
 import TestSupport
 import Workflow
@@ -153,13 +154,13 @@ struct RealConfoundsTests {
         let output = try Reference.runPython("fc_reference.py", ["confound-columns", bold, strategy])
         let reference = try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any])
         let columns = try #require(reference["columns"] as? [String])
-        let values = try #require(reference["values"] as? [[Double]])
+        let values = try #require(reference["values"] as? [[String]]).map { $0.map { Double($0) ?? .nan } }
         let ours = try ConfoundsTable(contentsOf: prefix + suffix + ".tsv").select(try ConfoundStrategy(parsing: strategy))
         #expect(Set(ours.names) == Set(columns), "ours \(ours.names.sorted()) vs nilearn \(columns.sorted())")
         #expect(ours.names.count == columns.count)
         for (name, column) in zip(ours.names, ours.columns) {
             guard let index = columns.firstIndex(of: name) else { continue }
-            #expect(column == values[index], "\(name)")
+            #expect(column == values[index], "\(name) differs from nilearn's values")
         }
     }
 }

@@ -23,6 +23,8 @@ public struct GroupReport: Sendable {
     public let included: [String]
     public let excluded: [Exclusion]
     public let models: [ModelReport]
+    /// Motion by group and QC-FC lines for the summary.
+    public let quality: [String]
     public let logPath: String?
 
     public var anyFailed: Bool { models.contains { $0.outcome.isFailure } }
@@ -94,7 +96,7 @@ public enum GroupLevel {
             for exclusion in excluded { print("  sub-\(exclusion.participant): \(exclusion.reason)") }
             for model in group.models { print("model \(model.name): \(model.input), \(model.formula), contrasts \(model.contrasts.joined(separator: ", "))") }
             print("Nothing was written.")
-            return GroupReport(included: included, excluded: excluded, models: [], logPath: nil)
+            return GroupReport(included: included, excluded: excluded, models: [], quality: [], logPath: nil)
         }
         let exclusions = TSVTable(columns: ["participant_id", "reason"], rows: excluded.sorted { $0.participant < $1.participant }
             .map { ["sub-\($0.participant)", $0.reason] })
@@ -109,14 +111,76 @@ public enum GroupLevel {
         log.info("cohortex \(CohortexVersion.string) group level, pipeline \(spec.name): \(included.count) participant(s) included, \(excluded.count) excluded\(session.map { ", session \($0)" } ?? "")")
         for exclusion in excluded { log.warning("sub-\(exclusion.participant) excluded: \(exclusion.reason)") }
 
-        // 4. One GLM per model (a failing model is reported; the others run).
+        // 4. Motion by group (so group-by-motion confounding is visible) and, with connectivity matrices, QC-FC.
+        let motion = try motionByGroup(design: design, output: output)
+        motion.lines.forEach(log.info)
+        var qcfcLines: [String] = []
+        if let connectivity = spec.connectivity {
+            do {
+                qcfcLines = try qualityConnectivity(connectivity: connectivity, design: design, included: included, jobs: jobsByParticipant,
+                                                    folder: output + "/qcfc", budget: context.budget, log: log)
+            } catch {
+                log.error("QC-FC: \(PlanBuilder.describe(error))")
+                qcfcLines = ["QC-FC failed: \(PlanBuilder.describe(error))"]
+            }
+        }
+
+        // 5. One GLM per model (a failing model is reported; the others run).
         var reports: [ModelReport] = []
         for model in group.models {
             let report = runModel(model, design: design, included: included, jobs: jobsByParticipant, spec: spec, folder: output,
                                   request: request, budget: context.budget, log: log)
             reports.append(report)
         }
-        return GroupReport(included: included, excluded: excluded, models: reports, logPath: log.path)
+        return GroupReport(included: included, excluded: excluded, models: reports, quality: motion.lines + qcfcLines, logPath: log.path)
+    }
+
+    /// Mean FD per level of `group` (n, mean, SD) and Welch's t test between two levels → `group/motion_by_group.tsv`.
+    static func motionByGroup(design: TSVTable, output: String) throws -> (lines: [String], table: TSVTable?) {
+        guard let g = design.columns.firstIndex(of: "group"), let f = design.columns.firstIndex(of: "mean_fd") else { return ([], nil) }
+        var byLevel: [String: [Double]] = [:]
+        for row in design.rows { if let fd = Double(row[f]), fd.isFinite { byLevel[row[g], default: []].append(fd) } }
+        let levels = byLevel.keys.sorted()
+        var rows: [[String]] = [], lines: [String] = []
+        for level in levels {
+            let (mean, variance) = CorrelationStatistics.meanAndVariance(byLevel[level]!)
+            let sd = variance.map { $0.squareRoot() }
+            rows.append([level, String(byLevel[level]!.count), TSVTable.format(mean), sd.map(TSVTable.format) ?? "n/a"])
+            lines.append("mean FD \(level): \(String(format: "%.3f", mean)) mm (SD \(sd.map { String(format: "%.3f", $0) } ?? "n/a"), n = \(byLevel[level]!.count))")
+        }
+        var columns = ["group", "n", "mean_fd", "sd_fd"]
+        if levels.count == 2, let welch = CorrelationStatistics.welch(byLevel[levels[0]]!, byLevel[levels[1]]!) {
+            columns += ["welch_t", "welch_df", "welch_p"]
+            rows = rows.map { $0 + [TSVTable.format(welch.t), TSVTable.format(welch.df), TSVTable.format(welch.p)] }
+            lines.append("mean FD \(levels[0]) vs \(levels[1]): Welch t = \(String(format: "%.2f", welch.t)), df = \(String(format: "%.1f", welch.df)), p = \(String(format: "%.3g", welch.p))\(welch.p < 0.05 ? " — motion differs between groups: keep mean_fd in the model" : "")")
+        }
+        let table = TSVTable(columns: columns, rows: rows)
+        try writeIfChanged(table.text, to: output + "/motion_by_group.tsv")
+        return (lines, table)
+    }
+
+    /// QC-FC over the included participants' Pearson matrices (Ciric et al. 2017) → `group/qcfc/`; returns the summary lines.
+    static func qualityConnectivity(connectivity: ConnectivitySpec, design: TSVTable, included: [String], jobs: [String: [Job]],
+                                    folder: String, budget: ResourceBudget, log: RunLog) throws -> [String] {
+        let ids = try design.column("participant_id").map(label)
+        let fds = try design.column("mean_fd")
+        var meanFD: [String: Double] = [:]
+        for (id, fd) in zip(ids, fds) { if let value = Double(fd) { meanFD[id] = value } }
+        var groups: [String: String]?
+        if let g = design.columns.firstIndex(of: "group") { groups = Dictionary(uniqueKeysWithValues: design.rows.map { (label($0[0]), $0[g]) }) }
+        let matrices = included.compactMap { participant -> (participant: String, path: String)? in
+            guard let job = jobs[participant]?.first(where: { $0.work.stage == RegionConnectivity.name }), case .conmat(let c) = job.work else { return nil }
+            return (participant, c.output)
+        }
+        let context = StageContext(parallelism: Parallelism(threads: budget.cores), diagnostics: JobDiagnostics(label: "QC-FC", log: log))
+        let result = try QualityConnectivity.compute(matrices: matrices, meanFD: meanFD, atlas: connectivity.atlas, groups: groups, context: context)
+        _ = try QualityConnectivity.write(result, to: folder, context: context)
+        let s = result.summary
+        var lines = ["QC-FC (\(s.participants) participants, \(s.testedEdges) edges): median |r| \(s.medianAbsR.map { String(format: "%.3f", $0) } ?? "n/a"), "
+                     + "\(s.percentUncorrected.map { String(format: "%.1f", $0) } ?? "n/a") % of edges p < 0.05, \(s.percentFDR.map { String(format: "%.1f", $0) } ?? "n/a") % after FDR"]
+        if let rho = s.distanceRho { lines.append("QC-FC distance dependence: Spearman ρ = \(String(format: "%.3f", rho))") }
+        lines.forEach(log.info)
+        return lines
     }
 
     /// The session a cross-sectional model uses: the one selected, else the pipeline's, else the only one; several and
@@ -194,6 +258,10 @@ public enum GroupLevel {
                                        sidecarExtras: [("Job", fingerprint.json)])
             let clock = Date()
             _ = try GroupAnalysis.run(options, context: context)
+            // The same model as FSL/PALM files (design.mat/.con/.grp, merged 4D maps), for cross-checks with randomise/PALM.
+            let exportContext = StageContext(parallelism: context.parallelism, diagnostics: context.diagnostics)
+            _ = try PALMExport.write(modelFolder: modelFolder, maps: try mapsInDesignOrder(modelFolder: modelFolder, data: data),
+                                     context: exportContext)
             let seconds = Date().timeIntervalSince(clock)
             log.info("model \(model.name): done in \(String(format: "%.1f", seconds)) s")
             return ModelReport(name: model.name, outcome: .ran(seconds: seconds, reason: "run"), findings: try findings(modelFolder))
@@ -230,6 +298,18 @@ public enum GroupLevel {
             }
             return "\(specification): parametric only (no permutations) — \(direction)"
         }
+    }
+
+    /// The participants' maps in the order of the model's design.tsv (the rows the GLM used), or nil for a regional model.
+    static func mapsInDesignOrder(modelFolder: String, data: GroupData) throws -> [String]? {
+        guard case .mapFiles(let paths) = data else { return nil }
+        let byLabel = Dictionary(paths.map { (participantLabel(of: $0), $0) }, uniquingKeysWith: { first, _ in first })
+        return try TSVTable(contentsOf: modelFolder + "/design.tsv").column("participant_id").compactMap { byLabel[label($0)] }
+    }
+
+    static func participantLabel(of path: String) -> String {
+        let name = (path as NSString).lastPathComponent
+        return BIDSName(fileName: name)?["sub"] ?? name
     }
 
     /// `pain-control` → "tests pain > control"; `age` → "tests a positive slope of age"; `-age` → negative.
@@ -361,6 +441,7 @@ public enum GroupSummaryText {
     public static func render(_ report: GroupReport) -> String {
         var lines = ["\(report.included.count) participant(s) included, \(report.excluded.count) excluded"]
         for exclusion in report.excluded { lines.append("  sub-\(exclusion.participant): \(exclusion.reason)") }
+        lines += report.quality
         for model in report.models {
             let state: String
             switch model.outcome {
