@@ -9,13 +9,24 @@ dir=${2:?state folder}
 mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
 
+# TERM first; KILL whatever still runs after 5 s (a daemon started from a thread that blocks signals
+# inherits that mask and ignores TERM).
 stop() {
+  local pids=() name pid
   for name in slurmd slurmctld munged; do
     if [ -f "$dir/$name.pid" ]; then
-      kill "$(cat "$dir/$name.pid")" 2>/dev/null || true
+      pid=$(cat "$dir/$name.pid")
       rm -f "$dir/$name.pid"
+      kill "$pid" 2>/dev/null && pids+=("$pid") || true
     fi
   done
+  for _ in $(seq 1 50); do
+    local alive=()
+    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive+=("$pid"); done
+    [ "${#alive[@]}" -eq 0 ] && return 0
+    sleep 0.1
+  done
+  for pid in "${pids[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
 }
 
 if [ "$action" = stop ]; then
@@ -72,13 +83,14 @@ PartitionName=debug Nodes=$host Default=YES MaxTime=INFINITE State=UP
 CONF
 export SLURM_CONF="$dir/slurm.conf"
 munged --key-file="$dir/munge/munge.key" --socket="$dir/munge/munge.socket" --pid-file="$dir/munged.pid" \
-  --log-file="$dir/log/munged.log" --seed-file="$dir/munge/munge.seed" --force \
+  --log-file="$dir/log/munged.log" --seed-file="$dir/munge/munge.seed" --force </dev/null >>"$dir/log/daemons.out" 2>&1 \
   || { echo "slurm-cluster: munged did not start: $(tail -n 3 "$dir/log/munged.log" 2>/dev/null)" >&2; exit 1; }
+# The daemons must not inherit our stdout/stderr: a caller reading them until EOF would wait forever.
 # slurmctld/slurmd find munge's socket through the default path unless told: point it there.
 mkdir -p /run/munge
 ln -sf "$dir/munge/munge.socket" /run/munge/munge.socket.2
-slurmctld -f "$SLURM_CONF" || { echo "slurm-cluster: slurmctld did not start: $(tail -n 5 "$dir/log/slurmctld.log")" >&2; stop; exit 1; }
-slurmd -f "$SLURM_CONF" || { echo "slurm-cluster: slurmd did not start: $(tail -n 5 "$dir/log/slurmd.log")" >&2; stop; exit 1; }
+slurmctld -f "$SLURM_CONF" </dev/null >>"$dir/log/daemons.out" 2>&1 || { echo "slurm-cluster: slurmctld did not start: $(tail -n 5 "$dir/log/slurmctld.log")" >&2; stop; exit 1; }
+slurmd -f "$SLURM_CONF" </dev/null >>"$dir/log/daemons.out" 2>&1 || { echo "slurm-cluster: slurmd did not start: $(tail -n 5 "$dir/log/slurmd.log")" >&2; stop; exit 1; }
 for _ in $(seq 1 60); do
   state=$(sinfo -h -N -o '%T' 2>/dev/null | head -n 1 || true)
   if [ "$state" = idle ]; then

@@ -61,11 +61,26 @@ public enum Reference {
         let reader = Thread { errData.set(err.fileHandleForReading.readDataToEndOfFile()) }
         reader.start()
         let outData = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        let status = waitForExit(process)
         while !errData.isSet { usleep(1000) }
-        return ProcessResult(status: process.terminationStatus,
+        return ProcessResult(status: status,
                              stdout: String(decoding: outData, as: UTF8.self),
                              stderr: String(decoding: errData.get(), as: UTF8.self))
+    }
+
+    /// The exit status of a finished child, reaping it ourselves when Foundation's SIGCHLD handling misses
+    /// it (seen when the child starts daemons, as `slurm-cluster.sh` does: `waitUntilExit` then never returns).
+    private static func waitForExit(_ process: Process) -> Int32 {
+        let pid = process.processIdentifier
+        while process.isRunning {
+            var raw: Int32 = 0
+            if waitpid(pid, &raw, WNOHANG) == pid {
+                let signal = raw & 0x7f
+                return signal == 0 ? (raw >> 8) & 0xff : 128 + signal
+            }
+            usleep(2000)
+        }
+        return process.terminationStatus
     }
 
     /// Runs the built `cohortex` binary.
