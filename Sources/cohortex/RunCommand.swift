@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Pipeline
 import Workflow
 
 /// The analysis level of a cohort run (BIDS-Apps convention).
@@ -90,6 +91,15 @@ struct RunCommand: ParsableCommand {
 
     @OptionGroup(title: "SLURM executor") var slurm: SlurmOptions
 
+    // The two halves of a split group level, as the SLURM executor's tasks call them.
+    @Option(name: .customLong("glm-chunk"), help: ArgumentHelp("Group level: compute only permutation chunk k of N of every model.",
+                                                               valueName: "k/N", visibility: .hidden),
+            transform: GLMCommand.chunk)
+    var glmChunk: ChunkSelection?
+
+    @Flag(name: .customLong("glm-combine"), help: ArgumentHelp("Group level: combine every model's permutation chunks.", visibility: .hidden))
+    var glmCombine = false
+
     @Flag(name: .shortAndLong, help: "Log every job.")
     var verbose = false
 
@@ -108,6 +118,11 @@ struct RunCommand: ParsableCommand {
             _ = try Selection.labels(sessionLabels, prefix: "ses-", what: "--session-label")
         } catch { throw ValidationError(describe(error)) }
         if Set(derivatives.map(\.name)).count != derivatives.count { throw ValidationError("--derivatives names a folder kind twice") }
+        if glmChunk != nil || glmCombine {
+            if glmChunk != nil && glmCombine { throw ValidationError("--glm-chunk and --glm-combine exclude each other") }
+            if level != .group || executor != .local { throw ValidationError("--glm-chunk and --glm-combine belong to a local group level") }
+        }
+        if slurm.groupChunks > 1 && executor != .slurm { throw ValidationError("--group-chunks splits the group level over SLURM tasks: add --executor slurm") }
     }
 
     /// The options every cluster task repeats: the same pipeline, selections and inputs (paths made absolute).
@@ -131,7 +146,7 @@ struct RunCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let spec = try PipelineSpec.load(pipeline)
-            let request = CohortRunRequest(
+            var request = CohortRunRequest(
                 datasetRoot: bidsDir, outputRoot: outputDir, pipeline: spec,
                 derivatives: Dictionary(uniqueKeysWithValues: derivatives.map { ($0.name, $0.path) }),
                 participantsFile: participants,
@@ -140,12 +155,15 @@ struct RunCommand: ParsableCommand {
                                      space: space, task: task),
                 jobs: jobs, memoryGB: memGB, threads: global.threads, verifyInputs: verifyInputs,
                 stopOnFirstError: stopOnFirstError, dryRun: dryRun, verbosity: quiet ? .quiet : verbose ? .verbose : .normal)
+            request.permutationStep = glmChunk.map { .chunk($0) } ?? (glmCombine ? .combine : nil)
             if executor == .slurm {
                 let submission = try SlurmExecutor.submit(request, level: SlurmExecutor.Level(rawValue: level.rawValue)!,
                                                           settings: slurm.settings(memoryGB: memGB), taskArguments: taskArguments) { print($0) }
                 if !dryRun {
-                    note("submitted \(submission.arrays.map { "array \($0.jobID) (\($0.labels.count) participant(s))" }.joined(separator: ", "))"
-                         + (submission.groupJob.map { "\(submission.arrays.isEmpty ? "" : ", ")group job \($0)" } ?? "")
+                    let parts = submission.arrays.map { "array \($0.jobID) (\($0.labels.count) participant(s))" }
+                        + (submission.chunkJob.map { ["group chunk array \($0) (\(submission.chunkCount ?? 0) task(s))"] } ?? [])
+                        + (submission.groupJob.map { ["group job \($0)"] } ?? [])
+                    note("submitted \(parts.joined(separator: ", "))"
                          + "; follow with: cohortex status \(outputDir)")
                 }
                 return

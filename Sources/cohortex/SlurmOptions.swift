@@ -34,11 +34,15 @@ struct SlurmOptions: ParsableArguments {
     @Option(name: .customLong("cohortex-command"), help: "SLURM executor: how compute nodes run Cohortex (default: this executable), e.g. 'apptainer exec cohortex.sif cohortex'.")
     var cohortexCommand: String?
 
+    @Option(name: .customLong("group-chunks"), help: "SLURM executor: split every group model's permutations over N array tasks and combine them in the group job (the FWE p-values equal a single run's).")
+    var groupChunks: Int = 1
+
     @Flag(name: .customLong("resubmit-failed"), help: "SLURM executor: submit only the participants whose last task failed.")
     var resubmitFailed = false
 
     func validate() throws {
         if cpusPerTask < 1 { throw ValidationError("--cpus-per-task must be at least 1, got \(cpusPerTask)") }
+        if groupChunks < 1 { throw ValidationError("--group-chunks must be at least 1, got \(groupChunks)") }
         if let arrayLimit, arrayLimit < 1 { throw ValidationError("--array-limit must be at least 1, got \(arrayLimit)") }
         // D-HH:MM:SS, HH:MM:SS, MM:SS or minutes, as sbatch accepts.
         let pattern = #"^(\d+-)?\d+(:\d{1,2}){0,2}$"#
@@ -57,6 +61,7 @@ struct SlurmOptions: ParsableArguments {
         settings.arrayLimit = arrayLimit
         settings.extraArguments = sbatchArguments
         settings.resubmitFailed = resubmitFailed
+        settings.groupChunks = groupChunks
         settings.command = cohortexCommand.map { $0.split(separator: " ").map(String.init) }
             ?? [URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path]
         return settings

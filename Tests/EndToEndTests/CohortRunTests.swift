@@ -57,6 +57,13 @@ struct CohortRunTests {
 
     """
 
+    /// The test pipeline with one setting changed, for a file written elsewhere: the atlas (relative to the
+    /// original file) is named by its absolute path.
+    static func variant(of pipelineFile: String, _ old: String, _ new: String) -> String {
+        let atlas = (pipelineFile as NSString).deletingLastPathComponent + "/atlas.nii.gz"
+        return pipeline.replacingOccurrences(of: old, with: new).replacingOccurrences(of: "atlas: atlas.nii.gz", with: "atlas: \(atlas)")
+    }
+
     /// One simulated study shared by the tests (read-only: every test writes its own output folder).
     static let study: Result<(root: String, pipeline: String), Error> = Result {
         let folder = try Reference.temporaryFolder("cohortex-cohort")
@@ -252,7 +259,7 @@ struct CohortRunTests {
         #expect(try Reference.cohortex(["run", root, out, "participant", "--pipeline", pipeline, "-q"]).status == 0)
         let before = try Self.stamps(out)
         let changed = folder + "/changed.yaml"
-        try Self.pipeline.replacingOccurrences(of: "band: [0.01, 0.1]", with: "band: [0.01, 0.08]").write(toFile: changed, atomically: true, encoding: .utf8)
+        try Self.variant(of: pipeline, "band: [0.01, 0.1]", "band: [0.01, 0.08]").write(toFile: changed, atomically: true, encoding: .utf8)
         let run = try Reference.cohortex(["run", root, out, "participant", "--pipeline", changed])
         #expect(run.status == 0, "\(run.stderr)")
         let after = try Self.stamps(out)
@@ -428,7 +435,7 @@ struct CohortRunTests {
             #expect(Int(row[1]) == values.count)
             #expect(abs(Double(row[2])! - values.reduce(0, +) / Double(values.count)) < 1e-12)
         }
-        #expect(run.stdout.contains("mean FD pain vs control: Welch t ="), "\(run.stdout)")
+        #expect(run.stdout.contains("mean FD control vs pain: Welch t ="), "\(run.stdout)")
         let edges = try TSVTable(contentsOf: out + "/group/qcfc/qcfc_edges.tsv")
         #expect(edges.rows.count == 28)
         #expect(run.stdout.contains("QC-FC (5 participants, 28 edges)"), "\(run.stdout)")
@@ -438,7 +445,7 @@ struct CohortRunTests {
 
         // A stricter QC rule excludes participants, listed with the rule they broke.
         let strict = folder + "/strict.yaml"
-        try Self.pipeline.replacingOccurrences(of: "max_mean_fd: 0.5", with: "max_mean_fd: 0.2").write(toFile: strict, atomically: true, encoding: .utf8)
+        try Self.variant(of: pipeline, "max_mean_fd: 0.5", "max_mean_fd: 0.2").write(toFile: strict, atomically: true, encoding: .utf8)
         let fds = try design.column("mean_fd").map { Double($0)! }
         let expectedOut = zip(ids, fds).filter { $0.1 > 0.2 }.map(\.0)
         let strictRun = try Reference.cohortex(["run", root, out, "group", "--pipeline", strict])

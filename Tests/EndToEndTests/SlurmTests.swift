@@ -119,4 +119,51 @@ struct SlurmTests {
             #expect(!FileManager.default.fileExists(atPath: path), "a quoted word was executed: \(path)")
         }
     }
+
+    @Test("group permutations split over an array of chunk tasks equal the single-process group level bit for bit")
+    func chunkedGroupPermutations() throws {
+        let env = try TestCluster.environment()
+        let (root, pipeline) = try CohortRunTests.study.get()
+        let folder = try Reference.temporaryFolder("cohortex-slurm-chunks")
+        let local = (folder + "/local" as NSString).standardizingPath, split = (folder + "/split" as NSString).standardizingPath
+        let whole = try Reference.cohortex(["run", root, local, "all", "--pipeline", pipeline, "--jobs", "2", "-q"])
+        #expect(whole.status == 0, "\(whole.stdout)\(whole.stderr)")
+        let participant = try Reference.cohortex(["run", root, split, "participant", "--pipeline", pipeline, "--jobs", "2", "-q"])
+        #expect(participant.status == 0, "\(participant.stderr)")
+        let submit = try Reference.cohortex(["run", root, split, "group", "--pipeline", pipeline, "--executor", "slurm", "--group-chunks", "3"],
+                                            environment: env)
+        #expect(submit.status == 0, "\(submit.stderr)")
+        #expect(submit.stdout.contains("--array=1-3"), "\(submit.stdout)")
+        #expect(submit.stdout.contains("--dependency=afterany:"), "\(submit.stdout)")
+        let status = try TestCluster.wait(for: split)
+        #expect(status.stdout.contains("group chunks 3/3 done") && status.stdout.contains("group done"), "\(status.stdout)")
+        // Every permuted model left three chunk files; the model without permutations ran whole in the group job.
+        for model in ["seed", "gm"] {
+            let chunks = (try? FileManager.default.contentsOfDirectory(atPath: split + "/group/model-\(model)/chunks")) ?? []
+            #expect(chunks.sorted() == ["chunk-1of3.glmchunk", "chunk-2of3.glmchunk", "chunk-3of3.glmchunk"], "model \(model): \(chunks)")
+        }
+        // Bit identity of every group output (maps, tables, FWE p-values); glm.json differs only in naming its chunk folder.
+        var ours = try CohortRunTests.digest(split + "/group"), theirs = try CohortRunTests.digest(local + "/group")
+        ours = ours.filter { !$0.key.contains("/chunks/") }
+        for (key, data) in ours where key.hasSuffix("glm.json") {
+            var object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+            var inference = try #require(object["inference"] as? [String: Any], "\(key) has no inference block")
+            #expect(inference["combined_from_chunks"] as? String == split + "/group/" + key.replacingOccurrences(of: "/glm.json", with: "/chunks"))
+            inference["combined_from_chunks"] = nil
+            object["inference"] = inference
+            ours[key] = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+        }
+        // Sidecars name their own output folder: compare them with the local folder's path read as the split one's.
+        func escaped(_ path: String) -> String { path.replacingOccurrences(of: "/", with: "\\/") }
+        for (key, data) in theirs where key.hasSuffix(".json") {
+            let text = String(decoding: data, as: UTF8.self).replacingOccurrences(of: escaped(local), with: escaped(split))
+            theirs[key] = Data(text.utf8)
+        }
+        #expect(ours.keys.sorted() == theirs.keys.sorted())
+        #expect(ours.keys.contains("model-seed/glm.json"))
+        for key in ours.keys.sorted() where ours[key] != theirs[key] { Issue.record("group/\(key) differs between the split and the single run") }
+        // A later local group run finds every model up to date.
+        let again = try Reference.cohortex(["run", root, split, "group", "--pipeline", pipeline])
+        #expect(again.status == 0 && again.stdout.components(separatedBy: "up to date").count >= 3, "\(again.stdout)")
+    }
 }

@@ -18,6 +18,8 @@ public struct CohortRunRequest: Sendable {
     public var stopOnFirstError: Bool
     public var dryRun: Bool
     public var verbosity: Verbosity
+    /// Set on a cluster: the group level computes one share of every model's permutations, or combines the shares.
+    public var permutationStep: GroupPermutationStep?
 
     public init(datasetRoot: String, outputRoot: String, pipeline: PipelineSpec, derivatives: [String: String] = [:],
                 participantsFile: String? = nil, selection: Selection = Selection(), jobs: Int = 1, memoryGB: Double? = nil,
@@ -37,6 +39,14 @@ public struct CohortRunRequest: Sendable {
         self.dryRun = dryRun
         self.verbosity = verbosity
     }
+}
+
+/// A group level split across cluster tasks: each task computes chunk k of N of every model's permutations
+/// (`chunks/chunk-<k>of<N>.glmchunk` in the model's folder), then one task combines them; the FWE p-values
+/// equal a single-process run's bit for bit (the permutation stream is indexed, not sequential).
+public enum GroupPermutationStep: Sendable, Equatable {
+    case chunk(ChunkSelection)
+    case combine
 }
 
 /// Why a cohort run cannot start at all (a participant's problem never stops the run: it is reported).

@@ -111,11 +111,14 @@ public enum GroupLevel {
         log.info("cohortex \(CohortexVersion.string) group level, pipeline \(spec.name): \(included.count) participant(s) included, \(excluded.count) excluded\(session.map { ", session \($0)" } ?? "")")
         for exclusion in excluded { log.warning("sub-\(exclusion.participant) excluded: \(exclusion.reason)") }
 
-        // 4. Motion by group (so group-by-motion confounding is visible) and, with connectivity matrices, QC-FC.
-        let motion = try motionByGroup(design: design, output: output)
+        // 4. Motion by group (so group-by-motion confounding is visible) and, with connectivity matrices, QC-FC;
+        //    a permutation-chunk task leaves both to the task that combines the chunks.
+        let chunkTask: Bool
+        if case .chunk = request.permutationStep { chunkTask = true } else { chunkTask = false }
+        let motion = chunkTask ? (lines: [String](), table: TSVTable?.none) : try motionByGroup(design: design, output: output)
         motion.lines.forEach(log.info)
         var qcfcLines: [String] = []
-        if let connectivity = spec.connectivity {
+        if let connectivity = spec.connectivity, !chunkTask {
             do {
                 qcfcLines = try qualityConnectivity(connectivity: connectivity, design: design, included: included, jobs: jobsByParticipant,
                                                     folder: output + "/qcfc", budget: context.budget, log: log)
@@ -257,6 +260,27 @@ public enum GroupLevel {
             let context = StageContext(parallelism: Parallelism(threads: budget.cores), diagnostics: JobDiagnostics(label: "model \(model.name)", log: log),
                                        sidecarExtras: [("Job", fingerprint.json)])
             let clock = Date()
+            // On a cluster: one share of the permutations, or the combination of the shares (the job fingerprint
+            // stays that of the whole model, so a combined model is up to date for a later local run).
+            let chunkFolder = modelFolder + "/chunks"
+            switch request.permutationStep {
+            case .chunk(let selection)?:
+                guard model.permutations > 0 else {
+                    log.info("model \(model.name): no permutations to share; it runs whole when the chunks are combined")
+                    return ModelReport(name: model.name, outcome: .skipped(reason: "no permutations: runs whole in the combining job"), findings: [])
+                }
+                var share = options
+                share.chunk = selection
+                share.output = chunkFolder
+                _ = try GroupAnalysis.run(share, context: context)
+                let seconds = Date().timeIntervalSince(clock)
+                log.info("model \(model.name): permutation chunk \(selection) done in \(String(format: "%.1f", seconds)) s")
+                return ModelReport(name: model.name, outcome: .ran(seconds: seconds, reason: "permutation chunk \(selection)"), findings: [])
+            case .combine?:
+                if model.permutations > 0 { options.fromChunks = chunkFolder }
+            case nil:
+                break
+            }
             _ = try GroupAnalysis.run(options, context: context)
             // The same model as FSL/PALM files (design.mat/.con/.grp, merged 4D maps), for cross-checks with randomise/PALM.
             let exportContext = StageContext(parallelism: context.parallelism, diagnostics: context.diagnostics)

@@ -20,6 +20,8 @@ public struct SlurmSettings: Sendable, Equatable {
     public var command: [String] = [CommandLine.arguments[0]]
     /// Submit only the participants whose last task failed.
     public var resubmitFailed = false
+    /// Split every group model's permutations over this many array tasks, combined by the group job (1: no split).
+    public var groupChunks = 1
 
     public init() {}
 }
@@ -35,6 +37,9 @@ public struct SlurmSubmission: Sendable, Codable, Equatable {
     public let folder: String
     public var arrays: [ArrayJob]
     public var groupJob: String?
+    /// The array of group permutation chunks (task k computes chunk k of `chunkCount`), when the group level was split.
+    public var chunkJob: String?
+    public var chunkCount: Int?
     /// The dataset and output folders every task names (absolute).
     public let dataset: String
     public let output: String
@@ -43,6 +48,8 @@ public struct SlurmSubmission: Sendable, Codable, Equatable {
 
     /// `OUTPUT/slurm/<run-id>/exit/<label>`: the exit record a participant task leaves.
     public func exitRecord(_ label: String) -> String { folder + "/exit/sub-\(label)" }
+    /// The exit record of group permutation chunk `k` (1-based).
+    public func chunkExitRecord(_ k: Int) -> String { folder + "/exit/group-chunk-\(k)" }
     /// The log of a participant task.
     public func taskLog(jobID: String, index: Int) -> String { folder + "/logs/participant-\(jobID)_\(index).out" }
 }
@@ -88,11 +95,26 @@ public enum SlurmExecutor {
             }
         }
         if level != .participant {
+            let memory = "--mem=\(settings.memoryGB.map { Int(($0 * 1024).rounded(.up)) } ?? 4096)M"
+            var after = submission.arrays.map(\.jobID)
+            if settings.groupChunks > 1 {
+                // Chunks of an earlier split would be mixed with this one's: start from none.
+                if !request.dryRun { try removeChunkFolders(output: prepared.output + "/group") }
+                let script = folder + "/group-chunks.sbatch"
+                let text = chunkScript(count: settings.groupChunks, submission: submission, settings: settings)
+                var options = common + ["--job-name=cohortex-group-chunk", memory, "--array=1-\(settings.groupChunks)"
+                                        + (settings.arrayLimit.map { "%\($0)" } ?? ""),
+                                        "--output=\(folder)/logs/group-chunk-%A_%a.out"]
+                if !after.isEmpty { options.append("--dependency=afterany:" + after.joined(separator: ":")) }
+                options += settings.extraArguments
+                submission.chunkJob = try submitOrShow(script: script, text: text, options: options, dryRun: request.dryRun, print: print)
+                submission.chunkCount = settings.groupChunks
+                after.append(submission.chunkJob!)
+            }
             let script = folder + "/group.sbatch"
-            let text = groupScript(submission: submission, settings: settings)
-            var options = common + ["--job-name=cohortex-group", "--mem=\(settings.memoryGB.map { Int(($0 * 1024).rounded(.up)) } ?? 4096)M",
-                                    "--output=\(folder)/logs/group-%j.out"]
-            if !submission.arrays.isEmpty { options.append("--dependency=afterany:" + submission.arrays.map(\.jobID).joined(separator: ":")) }
+            let text = groupScript(submission: submission, settings: settings, combine: settings.groupChunks > 1)
+            var options = common + ["--job-name=cohortex-group", memory, "--output=\(folder)/logs/group-%j.out"]
+            if !after.isEmpty { options.append("--dependency=afterany:" + after.joined(separator: ":")) }
             options += settings.extraArguments
             submission.groupJob = try submitOrShow(script: script, text: text, options: options, dryRun: request.dryRun, print: print)
         }
@@ -156,16 +178,42 @@ public enum SlurmExecutor {
         """
     }
 
-    /// The group job: the local group level over whatever the participant tasks produced.
-    static func groupScript(submission: SlurmSubmission, settings: SlurmSettings) -> String {
+    /// The group job: the local group level over whatever the participant tasks produced (combining the
+    /// permutation chunks when the group level was split).
+    static func groupScript(submission: SlurmSubmission, settings: SlurmSettings, combine: Bool) -> String {
         let command = settings.command.map(\.shellQuoted).joined(separator: " ")
         return """
         #!/bin/bash
-        # Cohortex group job (run \(submission.runID)): after every participant task has ended.
+        # Cohortex group job (run \(submission.runID)): after every participant task\(combine ? " and permutation chunk" : "") has ended.
         set -u
         trap 'status=$?; printf "%s %s %s\\n" "$status" "$(date +%s)" "${SLURM_JOB_ID:-}" > \((submission.folder + "/exit/group").shellQuoted)' EXIT
-        \(command) run \(submission.dataset.shellQuoted) \(submission.output.shellQuoted) group \(submission.options.map(\.shellQuoted).joined(separator: " ")) --threads \(settings.cpusPerTask)
+        \(command) run \(submission.dataset.shellQuoted) \(submission.output.shellQuoted) group \(submission.options.map(\.shellQuoted).joined(separator: " ")) --threads \(settings.cpusPerTask)\(combine ? " --glm-combine" : "")
 
         """
+    }
+
+    /// A group permutation chunk task: chunk `SLURM_ARRAY_TASK_ID` of `count` of every model's permutations.
+    static func chunkScript(count: Int, submission: SlurmSubmission, settings: SlurmSettings) -> String {
+        let command = settings.command.map(\.shellQuoted).joined(separator: " ")
+        return """
+        #!/bin/bash
+        # Cohortex group permutation chunk (run \(submission.runID)): chunk $SLURM_ARRAY_TASK_ID of \(count) of every model.
+        set -u
+        record=\((submission.folder + "/exit/group-chunk-").shellQuoted)"$SLURM_ARRAY_TASK_ID"
+        trap 'status=$?; printf "%s %s %s\\n" "$status" "$(date +%s)" "${SLURM_JOB_ID:-}" > "$record"' EXIT
+        \(command) run \(submission.dataset.shellQuoted) \(submission.output.shellQuoted) group \(submission.options.map(\.shellQuoted).joined(separator: " ")) --threads \(settings.cpusPerTask) --glm-chunk "$SLURM_ARRAY_TASK_ID/\(count)"
+
+        """
+    }
+
+    /// Removes `group/model-*/chunks` (left by an earlier split).
+    static func removeChunkFolders(output: String) throws {
+        for name in ((try? FileManager.default.contentsOfDirectory(atPath: output)) ?? []) where name.hasPrefix("model-") {
+            let chunks = output + "/" + name + "/chunks"
+            guard FileManager.default.fileExists(atPath: chunks) else { continue }
+            do { try FileManager.default.removeItem(atPath: chunks) } catch {
+                throw NIfTIError.writeFailed(path: chunks, reason: "cannot remove an earlier run's permutation chunks: \(error.localizedDescription)")
+            }
+        }
     }
 }

@@ -18,14 +18,17 @@ public enum SlurmStatus {
         public let submission: SlurmSubmission
         public let rows: [Row]
         public let group: State?
+        /// Group permutation chunks, when the group level was split: how many ended well, failed, and were submitted.
+        public let chunks: (done: Int, failed: Int, count: Int)?
 
         public var text: String {
             var lines = ["run \(submission.runID): \(rows.count) participant task(s)" + (submission.groupJob.map { ", group job \($0)" } ?? "")]
             lines.append("participant\tstate\tdetail\tlog")
             for row in rows { lines.append("sub-\(row.participant)\t\(row.state.rawValue)\t\(row.detail)\t\(row.log)") }
             let counts = Dictionary(grouping: rows, by: \.state).mapValues(\.count)
+            let chunkText = chunks.map { "; group chunks \($0.done)/\($0.count) done" + ($0.failed > 0 ? ", \($0.failed) failed" : "") } ?? ""
             lines.append([State.done, .failed, .running, .pending, .unknown].compactMap { state in counts[state].map { "\($0) \(state.rawValue)" } }
-                .joined(separator: ", ") + (group.map { "; group \($0.rawValue)" } ?? ""))
+                .joined(separator: ", ") + chunkText + (group.map { "; group \($0.rawValue)" } ?? ""))
             return lines.joined(separator: "\n")
         }
     }
@@ -79,7 +82,13 @@ public enum SlurmStatus {
                 }
             }
         }
-        return Report(submission: submission, rows: rows.sorted { $0.participant < $1.participant }, group: group)
+        var chunks: (done: Int, failed: Int, count: Int)?
+        if let count = submission.chunkCount {
+            let records = (1...max(1, count)).compactMap { try? String(contentsOfFile: submission.chunkExitRecord($0), encoding: .utf8) }
+            let done = records.filter { $0.hasPrefix("0 ") }.count
+            chunks = (done, records.count - done, count)
+        }
+        return Report(submission: submission, rows: rows.sorted { $0.participant < $1.participant }, group: group, chunks: chunks)
     }
 
     /// The last `error:` line of a task's log (or its last line).
