@@ -13,6 +13,10 @@ final class GzipDeflater {
         self.sink = sink
         stream = .allocate(capacity: 1)
         levelBuffer = .allocate(byteCount: 1 << 20, alignment: 64)
+        // Zeroed: igzip keeps its hash table here and does not clear all of it for a short input; stale
+        // entries are verified before use (so the output is always valid) but they change which matches
+        // are found, and with them the bytes — equal inputs must give equal files.
+        levelBuffer.initializeMemory(as: UInt8.self, repeating: 0)
         output = .allocate(byteCount: 1 << 20, alignment: 64)
         isal_deflate_init(stream)
         stream.pointee.gzip_flag = UInt16(IGZIP_GZIP)

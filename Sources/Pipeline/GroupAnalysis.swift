@@ -22,6 +22,8 @@ public struct GroupAnalysisOptions: Sendable, Equatable, Codable {
     public var chunk: ChunkSelection?
     /// Combine the chunk files in this folder instead of permuting.
     public var fromChunks: String?
+    /// Cluster tables of the maps (threshold, connectivity, atlas); nil: none.
+    public var clusterReport: ClusterReportOptions?
     /// The command line, recorded in the sidecar.
     public var commandLine: [String] = []
 
@@ -39,6 +41,7 @@ public enum GroupAnalysisError: Error, Equatable, Sendable, CustomStringConverti
     case duplicateLabel(label: String, contrasts: [String])
     case tfceNeedsMaps
     case chunkNeedsPermutations
+    case clustersNeedMaps
 
     public var description: String {
         switch self {
@@ -46,6 +49,7 @@ public enum GroupAnalysisError: Error, Equatable, Sendable, CustomStringConverti
             return "contrasts \(contrasts.joined(separator: " and ")) both get the output label \(label); give them distinct names"
         case .tfceNeedsMaps: return "TFCE needs voxel maps: a regional table has no spatial neighbours"
         case .chunkNeedsPermutations: return "a chunk is a share of the permutations: the permutation count must be above 0"
+        case .clustersNeedMaps: return "clusters need voxel maps: a regional table has no spatial neighbours"
         }
     }
 
@@ -99,6 +103,10 @@ public enum GroupAnalysis: Stage {
         let parallelism = context.parallelism
         if options.tfce, case .table = options.data { throw GroupAnalysisError.tfceNeedsMaps }
         if options.chunk != nil, options.permutations == 0 { throw GroupAnalysisError.chunkNeedsPermutations }
+        if let report = options.clusterReport {
+            if case .table = options.data { throw GroupAnalysisError.clustersNeedMaps }
+            try ClusterReport.validate(report, permutations: options.permutations, tfce: options.tfce)
+        }
         let formula = try ModelFormula(options.formula)
         let inputs = try GroupInputs.gather(participants: options.participants, formula: formula, references: options.references,
                                             data: options.data, maskPath: options.mask, parallelism: parallelism)

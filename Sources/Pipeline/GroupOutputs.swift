@@ -21,8 +21,16 @@ enum GroupOutputs {
     static func write(_ results: [ContrastResult], inputs: GroupInputs, options: GroupAnalysisOptions, fingerprint: UInt64,
                       context: StageContext) throws -> [String] {
         let folder = options.output
+        let optionsTwoSided = options.twoSided
         var outputs = OutputSet()
         var outputsByContrast: [[(String, String)]] = []
+        var atlas: [UInt16]?, labels: LabelTable?
+        if let report = options.clusterReport, let mask = inputs.mask {
+            if let path = report.atlas { atlas = try atlasLabelsOnGrid(path, grid: mask.grid, parallelism: context.parallelism) }
+            if let name = report.labels {
+                labels = name == FreeSurferLabels.tableName ? LabelTable(names: FreeSurferLabels.names) : try LabelTable(contentsOf: name)
+            }
+        }
         for result in results {
             let prefix = "contrast-\(result.contrast.label)"
             var named: [(String, String)] = []
@@ -35,6 +43,18 @@ enum GroupOutputs {
                         try NIfTIWriter.stage(mask.scatter(map.values.map { Float($0) }, fill: map.fill), to: path, intent: map.intent,
                                               intentName: map.intentName, description: "cohortex glm stat-\(map.kind)", spaceCode: spaceCode)
                     }
+                }
+                if let options = options.clusterReport {
+                    let report = ClusterReport(result, mask: mask, twoSided: optionsTwoSided, options: options, atlas: atlas, labels: labels)
+                    let clusters = "\(folder)/\(prefix)_clusters.tsv", peaks = "\(folder)/\(prefix)_peaks.tsv"
+                    let index = "\(folder)/\(prefix)_clusters.nii.gz"
+                    outputs.table(report.clusterTable, to: clusters)
+                    outputs.table(report.peakTable, to: peaks)
+                    outputs.file(index) {
+                        try NIfTIWriter.stage(report.index, to: index, datatype: .int16, intent: .label, intentName: "cluster id",
+                                              description: "cohortex glm clusters \(options.threshold)", spaceCode: spaceCode)
+                    }
+                    named += [("clusters", clusters), ("peaks", peaks), ("cluster_index", index)]
                 }
             } else {
                 let path = "\(folder)/\(prefix)_stats.tsv"

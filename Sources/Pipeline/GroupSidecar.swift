@@ -120,6 +120,22 @@ enum GroupSidecar {
             if options.fromChunks != nil { inference.append(("combined_from_chunks", .string(options.fromChunks!))) }
         }
         inference.append(("fingerprint", .string(String(fingerprint, radix: 16))))
+        if let report = options.clusterReport {
+            var clusters: [(String, JSONValue)] = [
+                ("threshold", .string(report.threshold.description)),
+                ("meaning", .string(report.threshold.meaning)),
+                ("connectivity", .int(report.connectivity.rawValue)),
+                ("signs", .string("positive and negative voxels never join one cluster")),
+                ("order", .string("largest first; ties by peak |statistic|")),
+                ("peak_distance_mm", .number(report.peakDistance)),
+                ("local_maxima", .string("voxels whose |statistic| is at least every 26-neighbour's in the cluster")),
+                ("centre_of_gravity", .string("weighted by |statistic| (FSL cluster's COG)")),
+                ("coordinates", .string("world millimetres of the maps' affine (template space for template-space maps)")),
+            ]
+            if let atlas = report.atlas { clusters.append(("atlas", .string(atlas))) }
+            if let labels = report.labels { clusters.append(("labels", .string(labels))) }
+            inference.append(("clusters", .object(clusters)))
+        }
 
         var provenance = Provenance(stage: GroupAnalysis.name)
         provenance.add([

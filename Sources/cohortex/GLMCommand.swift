@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import NIfTI
 import Pipeline
 import Stats
 
@@ -69,6 +70,25 @@ struct GLMCommand: ParsableCommand {
     @Option(name: .customLong("from-chunks"), help: "Combine the chunk files in this folder instead of permuting.")
     var fromChunks: String?
 
+    @Option(name: .customLong("report-threshold"),
+            help: ArgumentHelp("Cluster tables of the maps at this threshold: pfwe=A (voxel FWE), tfce-pfwe=A, z=V or p=A (uncorrected).",
+                               valueName: "KIND=VALUE"),
+            transform: Self.reportThreshold)
+    var reportThreshold: ReportThreshold?
+
+    @Option(help: ArgumentHelp("Cluster neighbours: 6 (faces, as randomise and nilearn), 18 or 26.", valueName: "6|18|26"),
+            transform: Self.connectivity)
+    var connectivity: VoxelConnectivity = .faces
+
+    @Option(name: .customLong("peak-distance"), help: "Cluster tables: minimum distance between listed local maxima, mm (default 8).")
+    var peakDistance: Double = 8
+
+    @Option(name: .customLong("cluster-atlas"), help: "Cluster tables: a label image naming each cluster's peak and regions.")
+    var clusterAtlas: String?
+
+    @Option(name: .customLong("cluster-labels"), help: "Cluster tables: the atlas's label table (TSV, LUT or FSL XML), or 'freesurfer'.")
+    var clusterLabels: String?
+
     @Option(help: "Output folder.")
     var out: String
 
@@ -85,6 +105,16 @@ struct GLMCommand: ParsableCommand {
             guard permutations > 0 else { throw ValidationError("--chunk splits the permutations: give --permutations > 0") }
             guard fromChunks == nil else { throw ValidationError("--chunk and --from-chunks exclude each other") }
         }
+        if reportThreshold == nil && (clusterAtlas != nil || clusterLabels != nil) {
+            throw ValidationError("--cluster-atlas and --cluster-labels belong to cluster tables: add --report-threshold")
+        }
+        if clusterLabels != nil && clusterAtlas == nil { throw ValidationError("--cluster-labels names the regions of --cluster-atlas: give it too") }
+        if let reportThreshold {
+            if maps == nil { throw ValidationError("--report-threshold needs --maps: a regional table has no clusters") }
+            if case .voxelFWE = reportThreshold, permutations == 0 { throw ValidationError("--report-threshold \(reportThreshold) needs --permutations > 0") }
+            if case .tfceFWE = reportThreshold, !tfce { throw ValidationError("--report-threshold \(reportThreshold) needs --tfce") }
+        }
+        if !(peakDistance >= 0 && peakDistance.isFinite) { throw ValidationError("--peak-distance must be 0 or more mm, got \(peakDistance)") }
         if fromChunks != nil && permutations == 0 { throw ValidationError("--from-chunks needs the --permutations the chunks were run with") }
         var seen: [String: String] = [:]
         for r in references {
@@ -96,6 +126,20 @@ struct GLMCommand: ParsableCommand {
     static func chunk(_ text: String) throws -> ChunkSelection {
         guard let chunk = ChunkSelection(parsing: text) else { throw ValidationError("--chunk must be k/N with 1 ≤ k ≤ N, got \(text)") }
         return chunk
+    }
+
+    static func reportThreshold(_ text: String) throws -> ReportThreshold {
+        guard let threshold = ReportThreshold(parsing: text) else {
+            throw ValidationError("--report-threshold must be pfwe=A, tfce-pfwe=A or p=A with 0 < A < 1, or z=V with V > 0; got \(text)")
+        }
+        return threshold
+    }
+
+    static func connectivity(_ text: String) throws -> VoxelConnectivity {
+        guard let value = Int(text), let connectivity = VoxelConnectivity(rawValue: value) else {
+            throw ValidationError("--connectivity must be 6, 18 or 26, got \(text)")
+        }
+        return connectivity
     }
 
     /// One `--reference COLUMN=LEVEL`.
@@ -124,6 +168,14 @@ struct GLMCommand: ParsableCommand {
         options.twoSided = twoSided
         options.chunk = chunk
         options.fromChunks = fromChunks
+        if let reportThreshold {
+            var report = ClusterReportOptions(threshold: reportThreshold)
+            report.connectivity = connectivity
+            report.peakDistance = peakDistance
+            report.atlas = clusterAtlas
+            report.labels = clusterLabels
+            options.clusterReport = report
+        }
         options.commandLine = CommandLine.arguments
         return options
     }
@@ -154,6 +206,14 @@ struct GLMCommand: ParsableCommand {
                 if let tfce = perm.tfcePFamilyWise { line += ", min p TFCE-FWE \(smallest(tfce))" }
             }
             lines.append(line)
+            if let threshold = options.clusterReport?.threshold,
+               let table = try? TSVTable(contentsOf: "\(options.output)/contrast-\(result.contrast.label)_clusters.tsv") {
+                lines.append("  \(table.rows.count) cluster(s) at \(threshold)" + (table.rows.first.map { row in
+                    let field = { (name: String) in table.columns.firstIndex(of: name).map { row[$0] } ?? "?" }
+                    let stat = result.contrast.kind == .t ? "t" : "F"
+                    return "; largest \(field("voxels")) voxels, peak (\(field("peak_x")), \(field("peak_y")), \(field("peak_z"))) \(stat) = \(field("peak_" + stat)), \(field("peak_label"))"
+                } ?? ""))
+            }
         }
         lines.append("outputs in \(options.output) (\(summary.files.count) files, parameters in glm.json)")
         return lines.joined(separator: "\n")

@@ -44,6 +44,7 @@ struct CohortRunTests {
           references: {group: control}
           permutations: 99
           two_sided: false
+          clusters: {threshold: z=2.3, atlas: atlas.nii.gz}
         - name: gm
           input: gm-volume
           formula: "~ group + tiv_mm3"
@@ -426,6 +427,10 @@ struct CohortRunTests {
         for name in ["design.mat", "design.con", "design.grp", "merged_4d.nii.gz", "palm_export.json"] {
             #expect(FileManager.default.fileExists(atPath: out + "/group/model-seed/" + name), "\(name)")
         }
+        // Cluster tables named with the pipeline's atlas (labels without a table: label-N).
+        let clusters = try TSVTable(contentsOf: out + "/group/model-seed/contrast-painMinusControl_clusters.tsv")
+        #expect(clusters.columns.contains("peak_label") && clusters.columns.contains("regions"))
+        #expect(try clusters.column("regions").allSatisfy { $0 != "n/a" })
         let merged = try NIfTIImage(path: out + "/group/model-seed/merged_4d.nii.gz")
         #expect(merged.header.frames == 5)
         let motion = try TSVTable(contentsOf: out + "/group/motion_by_group.tsv")

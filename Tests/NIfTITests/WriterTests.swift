@@ -151,4 +151,40 @@ struct WriterTests {
         #expect(numpy["voxels"] as? Int == volume.voxels.count)
         #expect(abs((numpy["sum"] as? Double ?? .nan) - sum) < 1e-6 * Double(volume.voxels.count))
     }
+
+    @Test("equal images give equal .nii.gz bytes, whatever was compressed before on any thread (no stale compressor state)",
+          arguments: [8, 20, 33])
+    func gzipBytesAreDeterministic(edge: Int) throws {
+        let folder = try Reference.temporaryFolder()
+        let grid = Grid(nx: edge, ny: edge, nz: edge, affine: .identity)
+        let image = Volume(grid: grid, voxels: (0..<grid.voxelCount).map { Float($0 % 97) * 0.5 })
+        try NIfTIWriter.write(image, to: folder + "/a.nii.gz")
+        let expected = try Data(contentsOf: URL(fileURLWithPath: folder + "/a.nii.gz"))
+        // Other compressions on worker threads in between leave their malloc arenas' freed buffers full of
+        // other hash tables; the same image written there afterwards must still give the same bytes.
+        let others = (0..<4).map { n in
+            var rng = SeededRandom(seed: UInt64(edge * 10 + n))
+            let other = Grid(nx: 40 + n, ny: 36, nz: 30, affine: .identity)
+            return Volume(grid: other, voxels: (0..<other.voxelCount).map { _ in Float(rng.normal()).rounded() })
+        }
+        let failures = LockedCounter()
+        DispatchQueue.concurrentPerform(iterations: 16) { n in
+            do {
+                for round in 0..<3 {
+                    try NIfTIWriter.write(others[(n + round) % 4], to: folder + "/other\(n)-\(round).nii.gz")
+                    try NIfTIWriter.write(image, to: folder + "/b\(n)-\(round).nii.gz")
+                    if try Data(contentsOf: URL(fileURLWithPath: folder + "/b\(n)-\(round).nii.gz")) != expected { failures.add() }
+                }
+            } catch { failures.add() }
+        }
+        #expect(failures.value == 0, "\(failures.value) of 48 rewrites differ from the first write")
+    }
+}
+
+/// A thread-safe count.
+final class LockedCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    func add() { lock.lock(); count += 1; lock.unlock() }
+    var value: Int { lock.lock(); defer { lock.unlock() }; return count }
 }

@@ -59,6 +59,14 @@ struct PipelineFileTests {
          "'seed-map:PAG' is not an output of this pipeline"),
         ("name: x\nreho: [1, 2\n", "x.yaml: not valid YAML"),
         ("name: x\nreho: {}\nqc:\n  max_censored_percent: 120\n", "x.yaml:4: 'qc.max_censored_percent': a percentage must be at most 100"),
+        ("name: x\nseed_map:\n  seeds:\n    - {name: A, centre: [0,0,0], radius: 5}\ngroup:\n  models:\n    - {name: m, input: seed-map:A, formula: '~ group', contrasts: [pain-control], permutations: 0, clusters: {threshold: pfwe=0.05}}\n",
+         "it needs permutations"),
+        ("name: x\nseed_map:\n  seeds:\n    - {name: A, centre: [0,0,0], radius: 5}\ngroup:\n  models:\n    - {name: m, input: seed-map:A, formula: '~ group', contrasts: [pain-control], clusters: {threshold: pfwe=5}}\n",
+         "'group.models[0].clusters.threshold': expected pfwe=A"),
+        ("name: x\nseed_map:\n  seeds:\n    - {name: A, centre: [0,0,0], radius: 5}\ngroup:\n  models:\n    - {name: m, input: seed-map:A, formula: '~ group', contrasts: [pain-control], clusters: {threshold: z=3, connectivity: 8}}\n",
+         "connectivity is 6, 18 or 26"),
+        ("name: x\nstructural:\n  source: fmriprep\n  cortical: [ctx-lh-insula]\ngroup:\n  models:\n    - {name: m, input: gm-volume, formula: '~ group', contrasts: [pain-control], clusters: {threshold: z=3}}\n",
+         "clusters need voxel maps"),
     ])
     func refusals(yaml: String, message: String) {
         #expect(throws: PipelineFileError.self) { try PipelineSpec(yaml: yaml, file: "x.yaml") }

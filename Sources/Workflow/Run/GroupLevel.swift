@@ -249,6 +249,7 @@ public enum GroupLevel {
             options.seed = model.seed
             options.tfce = model.tfce
             options.twoSided = model.twoSided
+            options.clusterReport = model.clusters
             let sidecar = modelFolder + "/glm.json"
             let job = Job(id: 0, participant: "group", session: nil, run: nil, work: .glm(options), inputs: inputs,
                           outputs: [sidecar], sidecars: [sidecar], dependencies: [], predictedPeakBytes: 0)
@@ -311,7 +312,15 @@ public enum GroupLevel {
                 let image = try NIfTIImage(path: folder + "/" + map)
                 let p = try image.readVolume().voxels
                 let significant = p.filter { $0 < 0.05 }.count
-                return "\(specification): \(significant) voxel(s) with \(outputs["tfcepfwe"] != nil ? "TFCE " : "")p_FWE < 0.05 — \(direction)"
+                var line = "\(specification): \(significant) voxel(s) with \(outputs["tfcepfwe"] != nil ? "TFCE " : "")p_FWE < 0.05 — \(direction)"
+                if let file = outputs["clusters"] as? String, let table = try? TSVTable(contentsOf: folder + "/" + file) {
+                    line += "; \(table.rows.count) cluster(s) in \(file)"
+                    if let row = table.rows.first, let v = table.columns.firstIndex(of: "voxels"), let l = table.columns.firstIndex(of: "peak_label"),
+                       let x = table.columns.firstIndex(of: "peak_x") {
+                        line += ", largest \(row[v]) voxels at (\(row[x]), \(row[x + 1]), \(row[x + 2])) \(row[l] == "n/a" ? "" : row[l])"
+                    }
+                }
+                return line
             }
             if let table = outputs["table"] as? String {
                 let stats = try TSVTable(contentsOf: folder + "/" + table)

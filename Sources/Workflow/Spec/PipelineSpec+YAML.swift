@@ -1,6 +1,7 @@
 import Foundation
 import Kernels
 import Pipeline
+import Stats
 
 extension PipelineSpec {
     static let topKeys = ["name", "description", "space", "task", "session", "denoising", "seed_map", "connectivity",
@@ -29,7 +30,7 @@ extension PipelineSpec {
         alff = try top.optional("alff").map(Self.alff)
         reho = try top.optional("reho").map(Self.reho)
         qc = try top.optional("qc").map(Self.qc) ?? QCRules()
-        group = try top.optional("group").map(Self.group)
+        group = try top.optional("group").map { try Self.group($0, folder: folder) }
         guard needsFunctional || structural != nil else {
             throw PipelineFileError.invalidValue(file: file, path: "", line: root.line,
                                                  reason: "no stage: give at least one of seed_map, connectivity, structural, alff, reho")
@@ -202,27 +203,61 @@ extension PipelineSpec {
                        minRemainingMinutes: try map.optional("min_remaining_minutes").map(positive))
     }
 
-    private static func group(_ node: SpecNode) throws -> GroupSpec {
+    private static func group(_ node: SpecNode, folder: String) throws -> GroupSpec {
         let map = try node.mapping(allowed: ["models"])
         let models = try map.required("models").sequence().map { item -> GroupModel in
             let m = try item.mapping(allowed: ["name", "input", "formula", "contrasts", "subset", "references", "permutations",
-                                               "seed", "tfce", "two_sided", "optional"])
+                                               "seed", "tfce", "two_sided", "optional", "clusters"])
             let permutations = try m.optional("permutations")?.int() ?? 5000
             if permutations < 0, let n = m.optional("permutations") { throw n.fail("must be 0 or more") }
             let contrastsNode = try m.required("contrasts")
             let contrasts = try contrastsNode.strings()
             guard !contrasts.isEmpty else { throw contrastsNode.fail("give at least one contrast") }
+            let input = try m.required("input").string()
+            let permutationCount = permutations
+            let tfce = try m.optional("tfce")?.bool() ?? false
+            let report = try m.optional("clusters").map { node -> ClusterReportOptions in
+                let options = try clusters(node, folder: folder)
+                if !input.hasPrefix("seed-map:") { throw node.fail("clusters need voxel maps: model input \(input) is a regional table") }
+                do { try ClusterReport.validate(options, permutations: permutationCount, tfce: tfce) } catch { throw node.fail("\(error)") }
+                return options
+            }
             return GroupModel(
-                name: try label(m.required("name")), input: try m.required("input").string(),
+                name: try label(m.required("name")), input: input,
                 formula: try m.required("formula").string(), contrasts: contrasts,
                 subset: try m.optional("subset").map(stringMap) ?? [:], references: try m.optional("references").map(stringMap) ?? [:],
                 permutations: permutations, seed: UInt64(try m.optional("seed")?.int() ?? 1),
-                tfce: try m.optional("tfce")?.bool() ?? false, twoSided: try m.optional("two_sided")?.bool() ?? true,
-                optional: try m.optional("optional")?.bool() ?? false)
+                tfce: tfce, twoSided: try m.optional("two_sided")?.bool() ?? true,
+                optional: try m.optional("optional")?.bool() ?? false,
+                clusters: report)
         }
         let names = models.map(\.name)
         guard Set(names).count == names.count else { throw node.fail("model names must differ: \(names.joined(separator: ", "))") }
         return GroupSpec(models: models)
+    }
+
+    /// `clusters: {threshold: pfwe=0.05, connectivity: 6, peak_distance: 8, atlas: …, labels: …|freesurfer}`.
+    private static func clusters(_ node: SpecNode, folder: String) throws -> ClusterReportOptions {
+        let map = try node.mapping(allowed: ["threshold", "connectivity", "peak_distance", "atlas", "labels"])
+        let thresholdNode = try map.required("threshold")
+        guard let threshold = ReportThreshold(parsing: try thresholdNode.string()) else {
+            throw thresholdNode.fail("expected pfwe=A, tfce-pfwe=A or p=A with 0 < A < 1, or z=V with V > 0")
+        }
+        var options = ClusterReportOptions(threshold: threshold)
+        if let n = map.optional("connectivity") {
+            guard let connectivity = VoxelConnectivity(rawValue: try n.int()) else { throw n.fail("connectivity is 6, 18 or 26") }
+            options.connectivity = connectivity
+        }
+        if let n = map.optional("peak_distance") {
+            let distance = try n.double()
+            guard distance >= 0 && distance.isFinite else { throw n.fail("a distance in mm, 0 or more") }
+            options.peakDistance = distance
+        }
+        options.atlas = try map.optional("atlas").map { try path($0, folder: folder) }
+        options.labels = try map.optional("labels").map { n in
+            try n.string() == FreeSurferLabels.tableName ? FreeSurferLabels.tableName : try path(n, folder: folder)
+        }
+        return options
     }
 
     /// A mapping of plain strings (any key allowed).

@@ -119,4 +119,6 @@ public struct GroupModel: Sendable, Equatable, Codable {
     public var twoSided: Bool
     /// Skip the model (with a note) when a formula column is missing from participants.tsv, instead of failing.
     public var optional: Bool
+    /// Cluster tables of the model's maps (seed-map inputs only).
+    public var clusters: ClusterReportOptions? = nil
 }
