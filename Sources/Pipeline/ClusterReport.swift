@@ -3,6 +3,55 @@ import Kernels
 import NIfTI
 import Stats
 
+/// The cluster-forming threshold of cluster-extent inference, as a one-sided p (nilearn's `threshold`) or a z;
+/// applied on the t scale with the contrast's degrees of freedom (two-sided: p/2 in each tail, as nilearn).
+public enum ClusterFormingThreshold: Sendable, Equatable, Codable, CustomStringConvertible {
+    case p(Double)
+    case z(Double)
+
+    /// Parses `p=A` (0 < A < 1) or `z=V` (V > 0).
+    public init?(parsing text: String) {
+        let parts = text.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+        guard parts.count == 2, let value = Double(parts[1]), value.isFinite, value > 0 else { return nil }
+        switch parts[0] {
+        case "p" where value < 1: self = .p(value)
+        case "z": self = .z(value)
+        default: return nil
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .p(let a): return "p=\(TSVTable.format(a))"
+        case .z(let v): return "z=\(TSVTable.format(v))"
+        }
+    }
+
+    /// The uncorrected one-sided p the threshold stands for.
+    public var p: Double {
+        switch self {
+        case .p(let a): return a
+        case .z(let v): return Distributions.zUpperTail(v)
+        }
+    }
+
+    /// Above p = 0.001 clusters grow large and lose spatial specificity (Woo et al. 2014).
+    public var isLenient: Bool { p > 0.001 * (1 + 1e-9) }
+
+    /// The threshold on the t scale: the t with upper tail p (p/2 when two-sided).
+    public func tThreshold(degreesOfFreedom df: Double, twoSided: Bool) -> Double {
+        Distributions.tUpperQuantile(twoSided ? p / 2 : p, degreesOfFreedom: df)
+    }
+}
+
+/// Cluster-extent and cluster-mass family-wise inference (randomise `-c/-C`, nilearn `threshold=`).
+public struct ClusterInferenceOptions: Sendable, Equatable, Codable {
+    public var threshold: ClusterFormingThreshold
+    public var connectivity: VoxelConnectivity = .faces
+
+    public init(threshold: ClusterFormingThreshold) { self.threshold = threshold }
+}
+
 /// Which voxels a cluster table keeps.
 public enum ReportThreshold: Sendable, Equatable, Codable, CustomStringConvertible {
     /// Voxel-wise max-statistic p_FWE below the level (`pfwe=0.05`).
@@ -13,6 +62,8 @@ public enum ReportThreshold: Sendable, Equatable, Codable, CustomStringConvertib
     case z(Double)
     /// Parametric p below the level, uncorrected (`p=0.001`).
     case p(Double)
+    /// Clusters at the cluster-forming threshold whose size p_FWE is below the level (`cluster-pfwe=0.05`).
+    case clusterFWE(Double)
 
     /// Parses `pfwe=A`, `tfce-pfwe=A`, `z=V` or `p=A` (A in (0, 1), V > 0).
     public init?(parsing text: String) {
@@ -22,6 +73,7 @@ public enum ReportThreshold: Sendable, Equatable, Codable, CustomStringConvertib
         case "pfwe" where value < 1: self = .voxelFWE(value)
         case "tfce-pfwe" where value < 1: self = .tfceFWE(value)
         case "p" where value < 1: self = .p(value)
+        case "cluster-pfwe" where value < 1: self = .clusterFWE(value)
         case "z": self = .z(value)
         default: return nil
         }
@@ -29,6 +81,7 @@ public enum ReportThreshold: Sendable, Equatable, Codable, CustomStringConvertib
 
     public var description: String {
         switch self {
+        case .clusterFWE(let a): return "cluster-pfwe=\(TSVTable.format(a))"
         case .voxelFWE(let a): return "pfwe=\(TSVTable.format(a))"
         case .tfceFWE(let a): return "tfce-pfwe=\(TSVTable.format(a))"
         case .z(let v): return "z=\(TSVTable.format(v))"
@@ -39,6 +92,7 @@ public enum ReportThreshold: Sendable, Equatable, Codable, CustomStringConvertib
     /// In words, for sidecars.
     public var meaning: String {
         switch self {
+        case .clusterFWE(let a): return "clusters at the cluster-forming threshold with cluster-size p_FWE < \(TSVTable.format(a))"
         case .voxelFWE(let a): return "voxel-wise p_FWE (max statistic) < \(TSVTable.format(a))"
         case .tfceFWE(let a): return "TFCE p_FWE < \(TSVTable.format(a))"
         case .z(let v): return "z-equivalent > \(TSVTable.format(v)) (|z| when two-sided), uncorrected"
@@ -65,12 +119,14 @@ public struct ClusterReportOptions: Sendable, Equatable, Codable {
 public enum ClusterReportError: Error, Equatable, Sendable, CustomStringConvertible, LocalizedError {
     case needsPermutations(threshold: String)
     case needsTFCE(threshold: String)
+    case needsClusterInference(threshold: String)
     case labelsWithoutAtlas
 
     public var description: String {
         switch self {
         case .needsPermutations(let t): return "the cluster threshold \(t) is a family-wise p-value: it needs permutations"
         case .needsTFCE(let t): return "the cluster threshold \(t) is a TFCE p-value: it needs TFCE"
+        case .needsClusterInference(let t): return "the cluster threshold \(t) is a cluster-extent p-value: it needs a cluster-forming threshold"
         case .labelsWithoutAtlas: return "a label table names the regions of an atlas image: give the atlas too"
         }
     }
@@ -89,8 +145,10 @@ public struct ClusterReport: Sendable {
     public let index: Volume
 
     /// Checks the options against the analysis before anything is computed.
-    public static func validate(_ options: ClusterReportOptions, permutations: Int, tfce: Bool) throws {
+    public static func validate(_ options: ClusterReportOptions, permutations: Int, tfce: Bool, clusterInference: Bool = false) throws {
         switch options.threshold {
+        case .clusterFWE:
+            if !clusterInference || permutations == 0 { throw ClusterReportError.needsClusterInference(threshold: options.threshold.description) }
         case .voxelFWE: if permutations == 0 { throw ClusterReportError.needsPermutations(threshold: options.threshold.description) }
         case .tfceFWE: if !tfce || permutations == 0 { throw ClusterReportError.needsTFCE(threshold: options.threshold.description) }
         case .z, .p: break
@@ -115,6 +173,7 @@ public struct ClusterReport: Sendable {
             case .tfceFWE(let a): passes[i] = (result.permutation?.tfcePFamilyWise?[m] ?? 1) < a
             case .p(let a): passes[i] = result.p[m] < a
             case .z(let v): passes[i] = isT && twoSided ? abs(result.z[m]) > v : result.z[m] > v
+            case .clusterFWE(let a): passes[i] = (result.permutation?.clusterSizePFamilyWise?[m] ?? 1) < a
             }
         }
         let clusters = ClusterLabelling.clusters(statistic: statistic, passes: passes, grid: grid,
@@ -136,11 +195,13 @@ public struct ClusterReport: Sendable {
         let statName = isT ? "t" : "F"
         let fwe = result.permutation?.pFamilyWise
         let tfceFWE = result.permutation?.tfcePFamilyWise
+        let sizeFWE = result.permutation?.clusterSizePFamilyWise, massFWE = result.permutation?.clusterMassPFamilyWise
         let voxelVolume = grid.affine.voxelVolume
 
         var clusterColumns = ["cluster_id", "sign", "voxels", "volume_mm3", "peak_x", "peak_y", "peak_z", "peak_\(statName)", "peak_zstat"]
         if fwe != nil { clusterColumns.append("p_fwe") }
         if tfceFWE != nil { clusterColumns.append("p_tfce_fwe") }
+        if sizeFWE != nil { clusterColumns += ["p_fwe_size", "p_fwe_mass"] }
         clusterColumns += ["cog_x", "cog_y", "cog_z", "peak_label", "regions"]
         var clusterRows: [[String]] = [], peakRows: [[String]] = []
         var ids = [Float](repeating: 0, count: grid.voxelCount)
@@ -162,6 +223,11 @@ public struct ClusterReport: Sendable {
                        TSVTable.format(Double(statistic[peak])), TSVTable.format(value(result.z, peak)!)]
             if let fwe { row.append(TSVTable.format(cluster.voxels.map { fwe[Int(position[$0])] }.min()!)) }
             if let tfceFWE { row.append(TSVTable.format(cluster.voxels.map { tfceFWE[Int(position[$0])] }.min()!)) }
+            if let sizeFWE, let massFWE {
+                // Equal to the forming-threshold cluster's p when the table's clusters are those clusters.
+                row.append(TSVTable.format(cluster.voxels.map { sizeFWE[Int(position[$0])] }.min()!))
+                row.append(TSVTable.format(cluster.voxels.map { massFWE[Int(position[$0])] }.min()!))
+            }
             row += [mm(sx / weight), mm(sy / weight), mm(sz / weight), name(peak)]
             if atlas != nil {
                 // Largest share first; ties by label number.

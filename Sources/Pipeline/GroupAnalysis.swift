@@ -24,6 +24,8 @@ public struct GroupAnalysisOptions: Sendable, Equatable, Codable {
     public var fromChunks: String?
     /// Cluster tables of the maps (threshold, connectivity, atlas); nil: none.
     public var clusterReport: ClusterReportOptions?
+    /// Cluster-extent and cluster-mass FWE inference (t contrasts of maps); nil: none.
+    public var clusterInference: ClusterInferenceOptions?
     /// The command line, recorded in the sidecar.
     public var commandLine: [String] = []
 
@@ -42,6 +44,7 @@ public enum GroupAnalysisError: Error, Equatable, Sendable, CustomStringConverti
     case tfceNeedsMaps
     case chunkNeedsPermutations
     case clustersNeedMaps
+    case clusterInferenceNeedsPermutations
 
     public var description: String {
         switch self {
@@ -50,6 +53,7 @@ public enum GroupAnalysisError: Error, Equatable, Sendable, CustomStringConverti
         case .tfceNeedsMaps: return "TFCE needs voxel maps: a regional table has no spatial neighbours"
         case .chunkNeedsPermutations: return "a chunk is a share of the permutations: the permutation count must be above 0"
         case .clustersNeedMaps: return "clusters need voxel maps: a regional table has no spatial neighbours"
+        case .clusterInferenceNeedsPermutations: return "cluster-extent inference is a permutation test: the permutation count must be above 0"
         }
     }
 
@@ -67,6 +71,12 @@ public struct PermutationOutcome: Sendable {
     public let tfcePUncorrected: [Double]?
     public let tfcePFamilyWise: [Double]?
     public let tfceStep: Double?
+    /// Cluster inference: the cluster-forming threshold (t scale), and per measure its cluster's size (0 outside
+    /// every cluster) and the cluster's size and mass FWE p-values (1 outside).
+    public var clusterThreshold: Double? = nil
+    public var clusterSize: [Double]? = nil
+    public var clusterSizePFamilyWise: [Double]? = nil
+    public var clusterMassPFamilyWise: [Double]? = nil
 }
 
 /// The inference for one contrast, per measure.
@@ -105,7 +115,12 @@ public enum GroupAnalysis: Stage {
         if options.chunk != nil, options.permutations == 0 { throw GroupAnalysisError.chunkNeedsPermutations }
         if let report = options.clusterReport {
             if case .table = options.data { throw GroupAnalysisError.clustersNeedMaps }
-            try ClusterReport.validate(report, permutations: options.permutations, tfce: options.tfce)
+            try ClusterReport.validate(report, permutations: options.permutations, tfce: options.tfce,
+                                       clusterInference: options.clusterInference != nil)
+        }
+        if options.clusterInference != nil {
+            if case .table = options.data { throw GroupAnalysisError.clustersNeedMaps }
+            if options.permutations == 0 { throw GroupAnalysisError.clusterInferenceNeedsPermutations }
         }
         let formula = try ModelFormula(options.formula)
         let inputs = try GroupInputs.gather(participants: options.participants, formula: formula, references: options.references,
@@ -130,6 +145,25 @@ public enum GroupAnalysis: Stage {
         var observed: [[Float]] = []
         var tfceOperators: [TFCE?] = []
         var steps: [Double?] = []
+        // Cluster inference: per contrast (t contrasts only) the neighbours and the forming threshold on the t scale.
+        var clusterSettings: [(ClusterExtent, Float)?] = []
+        if let inference = options.clusterInference, let mask = inputs.mask, let first = fits.first {
+            let extent = ClusterExtent(grid: mask.grid, voxels: first.tested.map { mask.indices[$0] }, connectivity: inference.connectivity)
+            for fit in fits {
+                guard fit.plan.contrast.kind == .t else {
+                    clusterSettings.append(nil)
+                    warn("contrast \(fit.plan.contrast.label) is an F test: cluster-extent inference covers t contrasts only")
+                    continue
+                }
+                let threshold = inference.threshold.tThreshold(degreesOfFreedom: fit.plan.statisticDegreesOfFreedom.1, twoSided: options.twoSided)
+                clusterSettings.append((extent, Float(threshold)))
+            }
+            if inference.threshold.isLenient {
+                warn("cluster-forming threshold \(inference.threshold) is lenient (p > 0.001): the family-wise error stays controlled at any threshold (Eklund et al. 2016), but large clusters then say little about where the effect is (Woo et al. 2014)")
+            }
+        } else {
+            clusterSettings = Array(repeating: nil, count: fits.count)
+        }
         if options.permutations > 0 {
             for fit in fits {
                 let engine = PermutationEngine(fit: fit, settings: settings, parallelism: parallelism)
@@ -147,9 +181,11 @@ public enum GroupAnalysis: Stage {
                 for c in fits.indices {
                     let engine = engines[c]
                     let selection = options.chunk ?? ChunkSelection(index: 1, count: 1)
-                    if let tfce = tfceOperators[c] {
+                    if tfceOperators[c] != nil || clusterSettings[c] != nil {
+                        // Whole maps: the chunks split the permutations.
                         let range = PermutationEngine.permutations(chunk: selection.index - 1, of: selection.count, count: settings.count)
-                        partials[c] = [engine.runWithTFCE(permutations: range, observed: observed[c], tfce: tfce, step: steps[c]!)]
+                        partials[c] = [engine.runWholeMaps(permutations: range, observed: observed[c],
+                                                           tfce: tfceOperators[c].map { ($0, steps[c]!) }, clusters: clusterSettings[c])]
                     } else {
                         partials[c] = [engine.run(blocks: engine.blocks(chunk: selection.index - 1, of: selection.count),
                                                   permutations: 1..<(settings.count + 1), observed: observed[c])]
@@ -172,7 +208,7 @@ public enum GroupAnalysis: Stage {
                 let engine = engines[c]
                 let result = try PermutationResult(combining: partials[c], measures: engine.measures, permutations: settings.count)
                 outcome = permutationOutcome(fit: fit, engine: engine, observed: observed[c], result: result,
-                                             tfce: tfceOperators[c], step: steps[c])
+                                             tfce: tfceOperators[c], step: steps[c], clusters: clusterSettings[c])
             }
             results.append(ContrastResult(fit: fit, p: p, z: fit.zScores(), q: fit.qValues(p), g: fit.hedgesG(), permutation: outcome))
         }
@@ -182,7 +218,7 @@ public enum GroupAnalysis: Stage {
 
     /// Maps tested-measure permutation results back to every measure.
     static func permutationOutcome(fit: ObservedFit, engine: PermutationEngine, observed: [Float], result: PermutationResult,
-                                   tfce: TFCE?, step: Double?) -> PermutationOutcome {
+                                   tfce: TFCE?, step: Double?, clusters: (ClusterExtent, Float)? = nil) -> PermutationOutcome {
         let v = fit.statistic.count
         func spread(_ tested: [Double], fill: Double) -> [Double] {
             var out = [Double](repeating: fill, count: v)
@@ -198,10 +234,26 @@ public enum GroupAnalysis: Stage {
             tfceUncorrected = spread(PermutationResult.uncorrected(counts, count: result.count), fill: 1)
             tfceFamilyWise = spread(PermutationResult.familyWise(observed: engine.compared(scores), maxima: maxima), fill: 1)
         }
-        return PermutationOutcome(result: result, method: fit.plan.methodDescription,
-                                  pUncorrected: spread(PermutationResult.uncorrected(result.exceedances, count: result.count), fill: 1),
-                                  pFamilyWise: spread(PermutationResult.familyWise(observed: target, maxima: result.maxima), fill: 1),
-                                  tfce: tfceScores, tfcePUncorrected: tfceUncorrected, tfcePFamilyWise: tfceFamilyWise, tfceStep: step)
+        var outcome = PermutationOutcome(result: result, method: fit.plan.methodDescription,
+                                         pUncorrected: spread(PermutationResult.uncorrected(result.exceedances, count: result.count), fill: 1),
+                                         pFamilyWise: spread(PermutationResult.familyWise(observed: target, maxima: result.maxima), fill: 1),
+                                         tfce: tfceScores, tfcePUncorrected: tfceUncorrected, tfcePFamilyWise: tfceFamilyWise, tfceStep: step)
+        if let (extent, threshold) = clusters, let sizeMaxima = result.clusterSizeMaxima, let massMaxima = result.clusterMassMaxima {
+            // The observed clusters through the permuted maps' code path (sizes exact, masses rounded to Float32 once).
+            let found = observed.withUnsafeBufferPointer { map in
+                extent.clusters(map.baseAddress!, threshold: threshold, twoSided: engine.settings.twoSided && fit.plan.contrast.kind == .t, workspace: ClusterExtent.Workspace(for: extent))
+            }
+            let sizeP = PermutationResult.familyWise(observed: found.sizes.map { Float($0) }, maxima: sizeMaxima)
+            let massP = PermutationResult.familyWise(observed: found.masses.map { Float($0) }, maxima: massMaxima)
+            func perVoxel(_ values: [Double], outside: Double) -> [Double] {
+                spread(found.labels.map { $0 == 0 ? outside : values[Int($0) - 1] }, fill: outside)
+            }
+            outcome.clusterThreshold = Double(threshold)
+            outcome.clusterSize = perVoxel(found.sizes.map(Double.init), outside: 0)
+            outcome.clusterSizePFamilyWise = perVoxel(sizeP, outside: 1)
+            outcome.clusterMassPFamilyWise = perVoxel(massP, outside: 1)
+        }
+        return outcome
     }
 
     /// One warning per reason measures were left out.
@@ -239,6 +291,10 @@ public enum GroupAnalysis: Stage {
         h.add(options.seed)
         h.add(UInt64(options.twoSided ? 1 : 0))
         h.add(UInt64(options.tfce ? 1 : 0))
+        if let inference = options.clusterInference {
+            h.add(inference.threshold.description)
+            h.add(UInt64(inference.connectivity.rawValue))
+        }
         h.add(UInt64(PermutationEngine.blockSize))
         h.add(UInt64(PermutationEngine.batchSize))
         return h.value

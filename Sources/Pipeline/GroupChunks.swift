@@ -44,7 +44,8 @@ public enum GroupChunkError: Error, Equatable, Sendable, CustomStringConvertible
 
 /// The permutation results of one chunk of a split `glm` run, per contrast, and the fingerprint of
 /// the data and settings it was computed from. Binary, little-endian:
-/// `CXGLMCHK`, version, fingerprint, index, count, then per contrast its label, ranges, maxima and counts.
+/// `CXGLMCHK`, version, fingerprint, index, count, then per contrast its label, ranges, a flags byte (1: TFCE,
+/// 2: cluster size and mass), maxima and counts.
 public struct GroupChunk: Sendable, Equatable {
     public let fingerprint: UInt64
     public let selection: ChunkSelection
@@ -52,7 +53,7 @@ public struct GroupChunk: Sendable, Equatable {
     public let partials: [PermutationPartial]
 
     static let magic = Array("CXGLMCHK".utf8)
-    static let version: UInt32 = 1
+    static let version: UInt32 = 2
 
     public init(fingerprint: UInt64, selection: ChunkSelection, contrasts: [String], partials: [PermutationPartial]) {
         self.fingerprint = fingerprint
@@ -79,12 +80,16 @@ public struct GroupChunk: Sendable, Equatable {
             for bound in [part.measures.lowerBound, part.measures.upperBound, part.permutations.lowerBound, part.permutations.upperBound] {
                 put(Int64(bound))
             }
-            out.append(part.tfceMaxima == nil ? 0 : 1)
+            out.append((part.tfceMaxima == nil ? 0 : 1) | (part.clusterSizeMaxima == nil ? 0 : 2))
             put(part.maxima)
             put(part.exceedances)
             if let m = part.tfceMaxima, let e = part.tfceExceedances {
                 put(m)
                 put(e)
+            }
+            if let size = part.clusterSizeMaxima, let mass = part.clusterMassMaxima {
+                put(size)
+                put(mass)
             }
         }
         return out
@@ -114,16 +119,22 @@ public struct GroupChunk: Sendable, Equatable {
                 throw GroupChunkError.corrupt(path: path, reason: "invalid ranges \(bounds)")
             }
             let measures = bounds[0]..<bounds[1], permutations = bounds[2]..<bounds[3]
-            let hasTFCE = try reader.take(1)[0] == 1
+            let flags = try reader.take(1)[0]
+            guard flags & ~3 == 0 else { throw GroupChunkError.corrupt(path: path, reason: "unknown flags \(flags)") }
             let maxima = try reader.floats(permutations.count)
             let exceedances: [UInt32] = try (0..<measures.count).map { _ in try reader.integer() }
-            var tfceMaxima: [Float]?, tfceExceedances: [UInt32]?
-            if hasTFCE {
+            var tfceMaxima: [Float]?, tfceExceedances: [UInt32]?, sizeMaxima: [Float]?, massMaxima: [Float]?
+            if flags & 1 != 0 {
                 tfceMaxima = try reader.floats(permutations.count)
                 tfceExceedances = try (0..<measures.count).map { _ in try reader.integer() }
             }
+            if flags & 2 != 0 {
+                sizeMaxima = try reader.floats(permutations.count)
+                massMaxima = try reader.floats(permutations.count)
+            }
             partials.append(PermutationPartial(measures: measures, permutations: permutations, maxima: maxima, exceedances: exceedances,
-                                               tfceMaxima: tfceMaxima, tfceExceedances: tfceExceedances))
+                                               tfceMaxima: tfceMaxima, tfceExceedances: tfceExceedances,
+                                               clusterSizeMaxima: sizeMaxima, clusterMassMaxima: massMaxima))
         }
         guard reader.atEnd else { throw GroupChunkError.corrupt(path: path, reason: "trailing bytes") }
         self.init(fingerprint: fingerprint, selection: ChunkSelection(index: index, count: count), contrasts: labels, partials: partials)

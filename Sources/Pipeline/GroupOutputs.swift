@@ -101,6 +101,11 @@ enum GroupOutputs {
         if let perm = result.permutation {
             out.append(MapOutput(kind: "pperm", values: perm.pUncorrected, fill: 1, intent: .pValue, intentName: "p permutation"))
             out.append(MapOutput(kind: "pfwe", values: perm.pFamilyWise, fill: 1, intent: .pValue, intentName: "p FWE (max stat)"))
+            if let size = perm.clusterSize, let sizeP = perm.clusterSizePFamilyWise, let massP = perm.clusterMassPFamilyWise {
+                out.append(MapOutput(kind: "clustersize", values: size, fill: 0, intent: .estimate, intentName: "cluster size (voxels)"))
+                out.append(MapOutput(kind: "clusterpfwe", values: sizeP, fill: 1, intent: .pValue, intentName: "p FWE cluster size"))
+                out.append(MapOutput(kind: "clustermasspfwe", values: massP, fill: 1, intent: .pValue, intentName: "p FWE cluster mass"))
+            }
             if let tfce = perm.tfce, let unc = perm.tfcePUncorrected, let fwe = perm.tfcePFamilyWise {
                 out.append(MapOutput(kind: "tfce", values: tfce, fill: 0, intent: .estimate, intentName: "TFCE"))
                 out.append(MapOutput(kind: "tfcepperm", values: unc, fill: 1, intent: .pValue, intentName: "p TFCE permutation"))

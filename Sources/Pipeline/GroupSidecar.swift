@@ -120,6 +120,21 @@ enum GroupSidecar {
             if options.fromChunks != nil { inference.append(("combined_from_chunks", .string(options.fromChunks!))) }
         }
         inference.append(("fingerprint", .string(String(fingerprint, radix: 16))))
+        if let extent = options.clusterInference {
+            var entry: [(String, JSONValue)] = [
+                ("forming_threshold", .string(extent.threshold.description)),
+                ("forming_threshold_p_one_sided", .number(extent.threshold.p)),
+                ("t_scale", .string("t with upper tail p (p/2 in each tail when two-sided), at the contrast's residual degrees of freedom, as nilearn permuted_ols")),
+                ("connectivity", .int(extent.connectivity.rawValue)),
+                ("size", .string("voxels above the threshold (|t| when two-sided; positive and negative clusters apart)")),
+                ("mass", .string("sum over the cluster of (|t| - threshold), as nilearn")),
+                ("fwe", .string("largest cluster size / mass per permutation, over both tails when two-sided (one family, PALM's -twotail)")),
+                ("contrasts", .string("t contrasts only")),
+            ]
+            let thresholds = results.compactMap { r in r.permutation?.clusterThreshold.map { (r.contrast.label, JSONValue.number($0)) } }
+            entry.append(("t_threshold", .object(thresholds)))
+            inference.append(("cluster_extent", .object(entry)))
+        }
         if let report = options.clusterReport {
             var clusters: [(String, JSONValue)] = [
                 ("threshold", .string(report.threshold.description)),

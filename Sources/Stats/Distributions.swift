@@ -26,6 +26,23 @@ public enum Distributions {
         clamp(locked { nifti_stat2rcdf(f, fCode, numerator, denominator, 0) })
     }
 
+    /// The t with upper tail `q` (P(T > t) = q), for a cluster-forming threshold given as a p-value.
+    /// (nifticdf's upper-tail inverse is compiled but not declared in Debian's header: the lower-tail one with
+    /// 1 − q, exact to ~1e-16 absolute in q, far below any threshold a user gives.)
+    public static func tUpperQuantile(_ q: Double, degreesOfFreedom df: Double) -> Double {
+        locked { nifti_cdf2stat(1 - q, tCode, df, 0, 0) }
+    }
+
+    /// The z with upper tail `q` (P(Z > z) = q).
+    public static func zUpperQuantile(_ q: Double) -> Double {
+        locked { nifti_cdf2stat(1 - q, Int32(NIFTI_INTENT_ZSCORE), 0, 0, 0) }
+    }
+
+    /// P(Z > z) for the standard normal.
+    public static func zUpperTail(_ z: Double) -> Double {
+        clamp(locked { nifti_stat2rcdf(z, Int32(NIFTI_INTENT_ZSCORE), 0, 0, 0) })
+    }
+
     /// The z with the same upper tail as t (sign preserved).
     public static func zFromT(_ t: Double, degreesOfFreedom df: Double) -> Double {
         locked { nifti_stat2zscore(t, tCode, df, 0, 0) }

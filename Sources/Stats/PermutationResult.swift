@@ -12,9 +12,13 @@ public struct PermutationPartial: Sendable, Equatable {
     /// The same for TFCE scores (runs with TFCE only; always over every measure).
     public var tfceMaxima: [Float]?
     public var tfceExceedances: [UInt32]?
+    /// For each permutation in range: the largest cluster size and mass (runs with cluster inference only).
+    public var clusterSizeMaxima: [Float]?
+    public var clusterMassMaxima: [Float]?
 
     public init(measures: Range<Int>, permutations: Range<Int>, maxima: [Float], exceedances: [UInt32],
-                tfceMaxima: [Float]? = nil, tfceExceedances: [UInt32]? = nil) {
+                tfceMaxima: [Float]? = nil, tfceExceedances: [UInt32]? = nil,
+                clusterSizeMaxima: [Float]? = nil, clusterMassMaxima: [Float]? = nil) {
         precondition(maxima.count == permutations.count && exceedances.count == measures.count, "one maximum per permutation, one count per measure")
         self.measures = measures
         self.permutations = permutations
@@ -22,6 +26,8 @@ public struct PermutationPartial: Sendable, Equatable {
         self.exceedances = exceedances
         self.tfceMaxima = tfceMaxima
         self.tfceExceedances = tfceExceedances
+        self.clusterSizeMaxima = clusterSizeMaxima
+        self.clusterMassMaxima = clusterMassMaxima
     }
 }
 
@@ -46,6 +52,8 @@ public struct PermutationResult: Sendable, Equatable {
     public let exceedances: [UInt32]
     public let tfceMaxima: [Float]?
     public let tfceExceedances: [UInt32]?
+    public let clusterSizeMaxima: [Float]?
+    public let clusterMassMaxima: [Float]?
 
     /// Combines partials that either split the measures (each with every permutation: maxima are
     /// combined by max, counts concatenated) or split the permutations (each with every measure:
@@ -53,7 +61,7 @@ public struct PermutationResult: Sendable, Equatable {
     public init(combining parts: [PermutationPartial], measures: Int, permutations: Int) throws {
         guard !parts.isEmpty else { throw ChunkError.incomplete(reason: "no chunks") }
         let all = 1..<(permutations + 1)
-        if parts.allSatisfy({ $0.permutations == all }) && parts.allSatisfy({ $0.tfceMaxima == nil }) {
+        if parts.allSatisfy({ $0.permutations == all }) && parts.allSatisfy({ $0.tfceMaxima == nil && $0.clusterSizeMaxima == nil }) {
             let sorted = parts.sorted { $0.measures.lowerBound < $1.measures.lowerBound }
             try Self.requireTiling(sorted.map(\.measures), total: 0..<measures, what: "measures")
             var maxima = [Float](repeating: -.infinity, count: permutations)
@@ -66,6 +74,10 @@ public struct PermutationResult: Sendable, Equatable {
             guard sorted.allSatisfy({ ($0.tfceMaxima != nil) == tfce && ($0.tfceExceedances != nil) == tfce }) else {
                 throw ChunkError.mismatch(reason: "some chunks have TFCE results and some do not")
             }
+            let clusters = sorted[0].clusterSizeMaxima != nil
+            guard sorted.allSatisfy({ ($0.clusterSizeMaxima != nil) == clusters && ($0.clusterMassMaxima != nil) == clusters }) else {
+                throw ChunkError.mismatch(reason: "some chunks have cluster results and some do not")
+            }
             func sum(_ counts: [[UInt32]]) -> [UInt32] {
                 var total = [UInt32](repeating: 0, count: measures)
                 for c in counts { for m in 0..<measures { total[m] += c[m] } }
@@ -73,18 +85,23 @@ public struct PermutationResult: Sendable, Equatable {
             }
             self.init(count: permutations, maxima: sorted.flatMap(\.maxima), exceedances: sum(sorted.map(\.exceedances)),
                       tfceMaxima: tfce ? sorted.flatMap { $0.tfceMaxima! } : nil,
-                      tfceExceedances: tfce ? sum(sorted.map { $0.tfceExceedances! }) : nil)
+                      tfceExceedances: tfce ? sum(sorted.map { $0.tfceExceedances! }) : nil,
+                      clusterSizeMaxima: clusters ? sorted.flatMap { $0.clusterSizeMaxima! } : nil,
+                      clusterMassMaxima: clusters ? sorted.flatMap { $0.clusterMassMaxima! } : nil)
         } else {
             throw ChunkError.mismatch(reason: "chunks split neither only the measures nor only the permutations")
         }
     }
 
-    public init(count: Int, maxima: [Float], exceedances: [UInt32], tfceMaxima: [Float]?, tfceExceedances: [UInt32]?) {
+    public init(count: Int, maxima: [Float], exceedances: [UInt32], tfceMaxima: [Float]?, tfceExceedances: [UInt32]?,
+                clusterSizeMaxima: [Float]? = nil, clusterMassMaxima: [Float]? = nil) {
         self.count = count
         self.maxima = maxima
         self.exceedances = exceedances
         self.tfceMaxima = tfceMaxima
         self.tfceExceedances = tfceExceedances
+        self.clusterSizeMaxima = clusterSizeMaxima
+        self.clusterMassMaxima = clusterMassMaxima
     }
 
     static func requireTiling(_ ranges: [Range<Int>], total: Range<Int>, what: String) throws {

@@ -71,12 +71,18 @@ struct GLMCommand: ParsableCommand {
     var fromChunks: String?
 
     @Option(name: .customLong("report-threshold"),
-            help: ArgumentHelp("Cluster tables of the maps at this threshold: pfwe=A (voxel FWE), tfce-pfwe=A, z=V or p=A (uncorrected).",
+            help: ArgumentHelp("Cluster tables of the maps at this threshold: pfwe=A (voxel FWE), tfce-pfwe=A, cluster-pfwe=A, z=V or p=A (uncorrected).",
                                valueName: "KIND=VALUE"),
             transform: Self.reportThreshold)
     var reportThreshold: ReportThreshold?
 
-    @Option(help: ArgumentHelp("Cluster neighbours: 6 (faces, as randomise and nilearn), 18 or 26.", valueName: "6|18|26"),
+    @Option(name: .customLong("cluster-threshold"),
+            help: ArgumentHelp("Cluster-extent and cluster-mass FWE inference at this cluster-forming threshold: p=A (one-sided, as nilearn's threshold) or z=V.",
+                               valueName: "p=A|z=V"),
+            transform: Self.clusterThreshold)
+    var clusterThreshold: ClusterFormingThreshold?
+
+    @Option(help: ArgumentHelp("Cluster neighbours (tables and cluster inference): 6 (faces, as randomise and nilearn), 18 or 26.", valueName: "6|18|26"),
             transform: Self.connectivity)
     var connectivity: VoxelConnectivity = .faces
 
@@ -109,7 +115,14 @@ struct GLMCommand: ParsableCommand {
             throw ValidationError("--cluster-atlas and --cluster-labels belong to cluster tables: add --report-threshold")
         }
         if clusterLabels != nil && clusterAtlas == nil { throw ValidationError("--cluster-labels names the regions of --cluster-atlas: give it too") }
+        if clusterThreshold != nil {
+            if maps == nil { throw ValidationError("--cluster-threshold needs --maps: a regional table has no clusters") }
+            if permutations == 0 { throw ValidationError("--cluster-threshold is a permutation test: give --permutations > 0") }
+        }
         if let reportThreshold {
+            if case .clusterFWE = reportThreshold, clusterThreshold == nil {
+                throw ValidationError("--report-threshold \(reportThreshold) needs --cluster-threshold (the clusters it tests)")
+            }
             if maps == nil { throw ValidationError("--report-threshold needs --maps: a regional table has no clusters") }
             if case .voxelFWE = reportThreshold, permutations == 0 { throw ValidationError("--report-threshold \(reportThreshold) needs --permutations > 0") }
             if case .tfceFWE = reportThreshold, !tfce { throw ValidationError("--report-threshold \(reportThreshold) needs --tfce") }
@@ -130,7 +143,14 @@ struct GLMCommand: ParsableCommand {
 
     static func reportThreshold(_ text: String) throws -> ReportThreshold {
         guard let threshold = ReportThreshold(parsing: text) else {
-            throw ValidationError("--report-threshold must be pfwe=A, tfce-pfwe=A or p=A with 0 < A < 1, or z=V with V > 0; got \(text)")
+            throw ValidationError("--report-threshold must be pfwe=A, tfce-pfwe=A, cluster-pfwe=A or p=A with 0 < A < 1, or z=V with V > 0; got \(text)")
+        }
+        return threshold
+    }
+
+    static func clusterThreshold(_ text: String) throws -> ClusterFormingThreshold {
+        guard let threshold = ClusterFormingThreshold(parsing: text) else {
+            throw ValidationError("--cluster-threshold must be p=A with 0 < A < 1 or z=V with V > 0; got \(text)")
         }
         return threshold
     }
@@ -168,6 +188,11 @@ struct GLMCommand: ParsableCommand {
         options.twoSided = twoSided
         options.chunk = chunk
         options.fromChunks = fromChunks
+        if let clusterThreshold {
+            var inference = ClusterInferenceOptions(threshold: clusterThreshold)
+            inference.connectivity = connectivity
+            options.clusterInference = inference
+        }
         if let reportThreshold {
             var report = ClusterReportOptions(threshold: reportThreshold)
             report.connectivity = connectivity
@@ -204,6 +229,9 @@ struct GLMCommand: ParsableCommand {
                 let noun = significant == 1 ? String(unit.dropLast()) : unit
                 line += ", min p FWE \(smallest(perm.pFamilyWise)) (\(significant) \(noun) < 0.05; \(perm.method), \(perm.result.count) permutations)"
                 if let tfce = perm.tfcePFamilyWise { line += ", min p TFCE-FWE \(smallest(tfce))" }
+                if let size = perm.clusterSizePFamilyWise, let mass = perm.clusterMassPFamilyWise, let t = perm.clusterThreshold {
+                    line += ", clusters at t > \(String(format: "%.3f", t)): min p FWE size \(smallest(size)), mass \(smallest(mass))"
+                }
             }
             lines.append(line)
             if let threshold = options.clusterReport?.threshold,

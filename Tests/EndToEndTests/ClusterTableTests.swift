@@ -124,4 +124,72 @@ struct ClusterTableTests {
             #expect(run.stderr.contains(message), "\(extra): \(run.stderr)")
         }
     }
+
+    @Test("cluster-extent and cluster-mass FWE: observed cluster sizes equal nilearn's; p-values within Monte Carlo error of nilearn permuted_ols(threshold=…)",
+          arguments: [true, false])
+    func clusterInferenceAgainstNilearn(twoSided: Bool) throws {
+        let folder = try GroupFixtures.cohort(seed: 21)
+        let permutations = 999
+        var arguments = ["--model", "~ group + age", "--contrast", "pain-control", "--cluster-threshold", "p=0.01",
+                         "--permutations", String(permutations), "--seed", "5", "--report-threshold", "cluster-pfwe=0.999"]
+        if twoSided { arguments.append("--two-sided") }
+        let run = try GroupFixtures.glm(folder, arguments)
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stderr.contains("lenient"), "a p = 0.01 forming threshold is lenient: \(run.stderr)")
+        let out = folder + "/out"
+        let design = try TSVTable(contentsOf: out + "/design.tsv")
+        let ids = try design.column("participant_id")
+        let spec: [String: Any] = [
+            "maps": ids.map { "\(folder)/maps/\($0)_stat-z.nii.gz" }, "mask": out + "/mask.nii.gz",
+            "tested": try design.column("group[pain]").map { Double($0)! },
+            "confounds": try design.column("age").map { [Double($0)!] },
+            "threshold": 0.01, "two_sided": twoSided, "n_perm": permutations, "seed": 3,
+        ]
+        let specPath = folder + "/nilearn_spec.json"
+        try JSONSerialization.data(withJSONObject: spec).write(to: URL(fileURLWithPath: specPath))
+        let reference = try #require(try JSONSerialization.jsonObject(with: Data(Reference.runPython("cluster_reference.py", ["nilearn-clusters", specPath]).utf8)) as? [String: Any])
+        let theirSize = reference["size"] as! [Double], theirSizeP = reference["size_p"] as! [Double], theirMassP = reference["mass_p"] as! [Double]
+        let mask = try GroupFixtures.read(out + "/mask.nii.gz")
+        let inside = mask.indices.filter { mask[$0] != 0 }
+        #expect(inside.count == theirSize.count)
+        let size = try GroupFixtures.read(out + "/contrast-painMinusControl_stat-clustersize.nii.gz")
+        let sizeP = try GroupFixtures.read(out + "/contrast-painMinusControl_stat-clusterpfwe.nii.gz")
+        let massP = try GroupFixtures.read(out + "/contrast-painMinusControl_stat-clustermasspfwe.nii.gz")
+        // Observed clusters: the same sizes at every voxel (t agrees to float precision; none sits on the threshold).
+        let sizeMismatches = zip(inside, theirSize).filter { Double(size[$0.0]) != $0.1 }.count
+        #expect(sizeMismatches == 0, "\(sizeMismatches) voxels with another cluster size than nilearn's")
+        #expect(theirSize.contains { $0 > 0 }, "the fixture should have clusters")
+        // Per cluster (its peak voxel): p-values of two independent permutation runs of N each differ by
+        // Monte Carlo error, SD ≈ sqrt(2 p (1 − p) / N); allow 4 SD + 0.01 (the schemes differ slightly:
+        // Freedman–Lane here, permuting the design with its confounds in nilearn).
+        let table = try TSVTable(contentsOf: out + "/contrast-painMinusControl_clusters.tsv")
+        #expect(!table.rows.isEmpty)
+        var compared = 0
+        for (n, voxel) in inside.enumerated() where theirSize[n] > 0 {
+            for (ours, theirs) in [(Double(sizeP[voxel]), theirSizeP[n]), (Double(massP[voxel]), theirMassP[n])] {
+                let p = (ours + theirs) / 2
+                let tolerance = 4 * (2 * p * (1 - p) / Double(permutations)).squareRoot() + 0.01
+                #expect(abs(ours - theirs) <= tolerance, "voxel \(voxel): ours \(ours), nilearn \(theirs)")
+            }
+            compared += 1
+        }
+        #expect(compared > 0)
+        #expect(table.columns.contains("p_fwe_size") && table.columns.contains("p_fwe_mass"))
+    }
+
+    @Test("cluster inference split into permutation chunks equals the single run bit for bit")
+    func clusterInferenceChunks() throws {
+        let folder = try GroupFixtures.cohort(n: 16, seed: 4)
+        let base = ["--model", "~ group", "--contrast", "pain-control", "--cluster-threshold", "z=2.3", "--two-sided",
+                    "--permutations", "250", "--seed", "9"]
+        #expect(try GroupFixtures.glm(folder, base, out: "whole").status == 0)
+        for k in 1...3 { #expect(try GroupFixtures.glm(folder, base + ["--chunk", "\(k)/3"], out: "chunks").status == 0) }
+        let combined = try GroupFixtures.glm(folder, base + ["--from-chunks", folder + "/chunks"], out: "combined")
+        #expect(combined.status == 0, "\(combined.stderr)")
+        for kind in ["clustersize", "clusterpfwe", "clustermasspfwe", "pfwe", "t"] {
+            let name = "/contrast-painMinusControl_stat-\(kind).nii.gz"
+            #expect(try GroupFixtures.read(folder + "/whole" + name) == GroupFixtures.read(folder + "/combined" + name), "\(kind)")
+        }
+        #expect(try GroupFixtures.read(folder + "/whole/contrast-painMinusControl_stat-clusterpfwe.nii.gz").contains { $0 < 1 })
+    }
 }

@@ -250,6 +250,7 @@ public enum GroupLevel {
             options.tfce = model.tfce
             options.twoSided = model.twoSided
             options.clusterReport = model.clusters
+            options.clusterInference = model.clusterInference
             let sidecar = modelFolder + "/glm.json"
             let job = Job(id: 0, participant: "group", session: nil, run: nil, work: .glm(options), inputs: inputs,
                           outputs: [sidecar], sidecars: [sidecar], dependencies: [], predictedPeakBytes: 0)

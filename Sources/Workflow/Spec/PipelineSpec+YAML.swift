@@ -216,11 +216,14 @@ extension PipelineSpec {
             let input = try m.required("input").string()
             let permutationCount = permutations
             let tfce = try m.optional("tfce")?.bool() ?? false
-            let report = try m.optional("clusters").map { node -> ClusterReportOptions in
-                let options = try clusters(node, folder: folder)
+            let parsed = try m.optional("clusters").map { node -> (ClusterReportOptions, ClusterInferenceOptions?) in
+                let (options, inference) = try clusters(node, folder: folder)
                 if !input.hasPrefix("seed-map:") { throw node.fail("clusters need voxel maps: model input \(input) is a regional table") }
-                do { try ClusterReport.validate(options, permutations: permutationCount, tfce: tfce) } catch { throw node.fail("\(error)") }
-                return options
+                if inference != nil && permutationCount == 0 { throw node.fail("cluster-extent inference is a permutation test: permutations must be above 0") }
+                do {
+                    try ClusterReport.validate(options, permutations: permutationCount, tfce: tfce, clusterInference: inference != nil)
+                } catch { throw node.fail("\(error)") }
+                return (options, inference)
             }
             return GroupModel(
                 name: try label(m.required("name")), input: input,
@@ -229,16 +232,16 @@ extension PipelineSpec {
                 permutations: permutations, seed: UInt64(try m.optional("seed")?.int() ?? 1),
                 tfce: tfce, twoSided: try m.optional("two_sided")?.bool() ?? true,
                 optional: try m.optional("optional")?.bool() ?? false,
-                clusters: report)
+                clusters: parsed?.0, clusterInference: parsed?.1)
         }
         let names = models.map(\.name)
         guard Set(names).count == names.count else { throw node.fail("model names must differ: \(names.joined(separator: ", "))") }
         return GroupSpec(models: models)
     }
 
-    /// `clusters: {threshold: pfwe=0.05, connectivity: 6, peak_distance: 8, atlas: …, labels: …|freesurfer}`.
-    private static func clusters(_ node: SpecNode, folder: String) throws -> ClusterReportOptions {
-        let map = try node.mapping(allowed: ["threshold", "connectivity", "peak_distance", "atlas", "labels"])
+    /// `clusters: {threshold: pfwe=0.05, forming_threshold: p=0.001, connectivity: 6, peak_distance: 8, atlas: …, labels: …|freesurfer}`.
+    private static func clusters(_ node: SpecNode, folder: String) throws -> (ClusterReportOptions, ClusterInferenceOptions?) {
+        let map = try node.mapping(allowed: ["threshold", "forming_threshold", "connectivity", "peak_distance", "atlas", "labels"])
         let thresholdNode = try map.required("threshold")
         guard let threshold = ReportThreshold(parsing: try thresholdNode.string()) else {
             throw thresholdNode.fail("expected pfwe=A, tfce-pfwe=A or p=A with 0 < A < 1, or z=V with V > 0")
@@ -257,7 +260,13 @@ extension PipelineSpec {
         options.labels = try map.optional("labels").map { n in
             try n.string() == FreeSurferLabels.tableName ? FreeSurferLabels.tableName : try path(n, folder: folder)
         }
-        return options
+        var inference: ClusterInferenceOptions?
+        if let n = map.optional("forming_threshold") {
+            guard let forming = ClusterFormingThreshold(parsing: try n.string()) else { throw n.fail("expected p=A with 0 < A < 1 or z=V with V > 0") }
+            inference = ClusterInferenceOptions(threshold: forming)
+            inference!.connectivity = options.connectivity
+        }
+        return (options, inference)
     }
 
     /// A mapping of plain strings (any key allowed).

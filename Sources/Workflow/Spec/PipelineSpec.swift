@@ -121,4 +121,6 @@ public struct GroupModel: Sendable, Equatable, Codable {
     public var optional: Bool
     /// Cluster tables of the model's maps (seed-map inputs only).
     public var clusters: ClusterReportOptions? = nil
+    /// Cluster-extent and cluster-mass FWE inference (`clusters.forming_threshold`).
+    public var clusterInference: ClusterInferenceOptions? = nil
 }
