@@ -16,6 +16,8 @@ public struct GroupAnalysisOptions: Sendable, Equatable, Codable {
     public var permutations = 5000
     public var seed: UInt64 = 1
     public var tfce = false
+    /// TFCE neighbours: faces (6, randomise's and nilearn's default), 18 or 26.
+    public var tfceConnectivity: VoxelConnectivity = .faces
     public var twoSided = false
     public var output: String
     /// Compute only this part of the permutations and write a chunk file.
@@ -168,7 +170,8 @@ public enum GroupAnalysis: Stage {
             for fit in fits {
                 let engine = PermutationEngine(fit: fit, settings: settings, parallelism: parallelism)
                 let obs = engine.observed()
-                let tfce = options.tfce ? inputs.mask.map { mask in TFCE(grid: mask.grid, voxels: fit.tested.map { mask.indices[$0] }) } : nil
+                let tfce = options.tfce ? inputs.mask.map { mask in TFCE(grid: mask.grid, voxels: fit.tested.map { mask.indices[$0] },
+                                                                                 connectivity: options.tfceConnectivity) } : nil
                 engines.append(engine)
                 observed.append(obs)
                 tfceOperators.append(tfce)
@@ -291,6 +294,7 @@ public enum GroupAnalysis: Stage {
         h.add(options.seed)
         h.add(UInt64(options.twoSided ? 1 : 0))
         h.add(UInt64(options.tfce ? 1 : 0))
+        if options.tfce { h.add(UInt64(options.tfceConnectivity.rawValue)) }
         if let inference = options.clusterInference {
             h.add(inference.threshold.description)
             h.add(UInt64(inference.connectivity.rawValue))

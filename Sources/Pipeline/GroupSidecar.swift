@@ -113,7 +113,7 @@ enum GroupSidecar {
                 ("float_precision", .string("observed statistics in Float64; permuted statistics in Float32 (OpenBLAS sgemm), compared with the observed ones through the same Float32 path")),
             ]
             if options.tfce {
-                inference.append(("tfce", .object([("E", .number(0.5)), ("H", .number(2)), ("connectivity", .int(26)),
+                inference.append(("tfce", .object([("E", .number(0.5)), ("H", .number(2)), ("connectivity", .int(options.tfceConnectivity.rawValue)),
                                                    ("dh", .string("max of the observed statistic (|t| when two-sided) / 100, used for every permutation")),
                                                    ("integral", .string("sum over h = dh, 2dh, ... <= value of extent^E h^H dh"))])))
             }

@@ -5,8 +5,8 @@ import Geometry
 ///
 ///     TFCE(v) = Σ_{j ≥ 1, j·dh ≤ s(v)} e_j(v)^E · (j·dh)^H · dh
 ///
-/// where e_j(v) is the size of v's 26-connected cluster of voxels with s ≥ j·dh (E = 0.5, H = 2
-/// by default, as FSL's randomise). Only positive values are enhanced; a two-sided map is
+/// where e_j(v) is the size of v's connected cluster of voxels with s ≥ j·dh (E = 0.5, H = 2 and face
+/// neighbours — 6-connectivity — by default, as FSL's randomise `-T` and nilearn; 18 and 26 on request). Only positive values are enhanced; a two-sided map is
 /// TFCE(s) − TFCE(−s).
 ///
 /// Computed in one sweep from the highest threshold down with a union–find forest: voxels join
@@ -14,7 +14,7 @@ import Geometry
 /// cluster grows, with prefix sums of (j·dh)^H·dh) that members read through offsets along their
 /// path to the root — O(V α(V)) per map instead of one labelling per threshold. Voxels join in
 /// level order, which is spatially random, so the forest lives on the mask's bounding box padded
-/// by one voxel: the 26 neighbours are fixed index offsets, loaded independently of each other
+/// by one voxel: the neighbours are fixed index offsets, loaded independently of each other
 /// (an order of magnitude faster than neighbour lists, whose loads chain).
 public struct TFCE: Sendable {
     public let extent: Double
@@ -25,15 +25,18 @@ public struct TFCE: Sendable {
     let box: [Int32]
     /// Cells in the padded bounding box.
     let boxCount: Int
-    /// Index offsets of the 26 neighbours within the box.
+    /// Which voxels touch.
+    public let connectivity: VoxelConnectivity
+    /// Index offsets of the neighbours within the box.
     let deltas: [Int]
     /// −1 for voxels (not yet joined), −2 for cells outside the voxels: a workspace's starting forest.
     let emptyForest: [Int32]
 
-    /// Connectivity over `voxels` (linear grid indices) of `grid`: the 26 neighbours sharing a face, edge or corner.
-    public init(grid: Grid, voxels: [Int], extent: Double = 0.5, height: Double = 2) {
+    /// Connectivity over `voxels` (linear grid indices) of `grid` through `connectivity` neighbours.
+    public init(grid: Grid, voxels: [Int], extent: Double = 0.5, height: Double = 2, connectivity: VoxelConnectivity = .faces) {
         self.extent = extent
         self.height = height
+        self.connectivity = connectivity
         count = voxels.count
         var lo = (Int.max, Int.max, Int.max), hi = (Int.min, Int.min, Int.min)
         for index in voxels {
@@ -52,9 +55,7 @@ public struct TFCE: Sendable {
             return Int32(b)
         }
         emptyForest = forest
-        var deltas: [Int] = []
-        for dz in -1...1 { for dy in -1...1 { for dx in -1...1 where dx != 0 || dy != 0 || dz != 0 { deltas.append(dx + bx * (dy + by * dz)) } } }
-        self.deltas = deltas
+        deltas = connectivity.offsets.map { dx, dy, dz in dx + bx * (dy + by * dz) }
     }
 
     /// The step dh for a map: its largest value (largest |value| when two-sided) over 100, as FSL;

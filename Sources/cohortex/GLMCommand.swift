@@ -53,7 +53,7 @@ struct GLMCommand: ParsableCommand {
     @Option(help: "Seed of the permutations.")
     var seed: UInt64 = 1
 
-    @Flag(help: "Threshold-free cluster enhancement (E = 0.5, H = 2, 26-connectivity) with FWE p-values (maps only).")
+    @Flag(help: "Threshold-free cluster enhancement (E = 0.5, H = 2, --connectivity neighbours) with FWE p-values (maps only).")
     var tfce = false
 
     @Flag(name: .customLong("two-sided"), help: "Two-sided t tests (|t|).")
@@ -82,7 +82,7 @@ struct GLMCommand: ParsableCommand {
             transform: Self.clusterThreshold)
     var clusterThreshold: ClusterFormingThreshold?
 
-    @Option(help: ArgumentHelp("Cluster neighbours (tables and cluster inference): 6 (faces, as randomise and nilearn), 18 or 26.", valueName: "6|18|26"),
+    @Option(help: ArgumentHelp("Neighbours for TFCE, cluster inference and cluster tables: 6 (faces, as randomise and nilearn; default), 18 or 26.", valueName: "6|18|26"),
             transform: Self.connectivity)
     var connectivity: VoxelConnectivity = .faces
 
@@ -185,6 +185,7 @@ struct GLMCommand: ParsableCommand {
         options.permutations = permutations
         options.seed = seed
         options.tfce = tfce
+        options.tfceConnectivity = connectivity
         options.twoSided = twoSided
         options.chunk = chunk
         options.fromChunks = fromChunks

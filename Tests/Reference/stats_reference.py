@@ -14,7 +14,8 @@ Every command reads a JSON spec file (paths and parameters) and prints one JSON 
                   -> {"t", "p_fwe", "h0_max_t"}
   tfce SPEC       TFCE from the published definition (Smith & Nichols 2009), one labelling per
                   threshold with scipy.ndimage (26-connectivity). SPEC: values (float32, shape,
-                  Fortran order), shape, mask (uint8 or null), dh, two_sided, E, H -> {"tfce": [...]} (Fortran order)
+                  Fortran order), shape, mask (uint8 or null), dh, two_sided, E, H, connectivity (6, 18, 26;
+                  default 26) -> {"tfce": [...]} (Fortran order)
   hedges SPEC     Hedges' g of two groups from raw data: SPEC: a, b (lists) -> {"g"}
   maps SPEC       numpy OLS on NIfTI maps read with nibabel: SPEC: maps (list of paths), mask,
                   design (n x p), contrast (p), all_maps (bool), f_rows (q x p, optional)
@@ -120,11 +121,12 @@ def cmd_permuted(spec):
             "h0_max_t": out["h0_max_t"][0].tolist()}
 
 
-def tfce_reference(values, mask, dh, E, H, two_sided):
+def tfce_reference(values, mask, dh, E, H, two_sided, connectivity=26):
     """The definition: TFCE(v) = sum over h = dh, 2dh, ... <= s(v) of e(h)^E h^H dh."""
     from scipy import ndimage
 
-    structure = np.ones((3, 3, 3), dtype=bool)  # 26-connectivity
+    rank = {6: 1, 18: 2, 26: 3}[connectivity]
+    structure = ndimage.generate_binary_structure(3, rank)
     out = np.zeros(values.shape, dtype=np.float64)
     signs = [1, -1] if two_sided else [1]
     for sign in signs:
@@ -151,7 +153,8 @@ def cmd_tfce(spec):
         mask = np.fromfile(spec["mask"], dtype=np.uint8).reshape(shape, order="F").astype(bool)
     else:
         mask = np.ones(shape, dtype=bool)
-    out = tfce_reference(values, mask, spec["dh"], spec.get("E", 0.5), spec.get("H", 2.0), spec["two_sided"])
+    out = tfce_reference(values, mask, spec["dh"], spec.get("E", 0.5), spec.get("H", 2.0), spec["two_sided"],
+                         spec.get("connectivity", 26))
     return {"tfce": out.ravel(order="F").tolist()}
 
 

@@ -23,12 +23,13 @@ struct TFCETests {
         return (grid, values, mask)
     }
 
-    @Test("TFCE equals the definition computed with one scipy labelling per threshold (one- and two-sided)", arguments: [false, true])
-    func matchesDefinition(twoSided: Bool) throws {
+    @Test("TFCE equals the definition computed with one scipy labelling per threshold (one- and two-sided; 6, 18, 26 neighbours)",
+          arguments: [false, true], [VoxelConnectivity.faces, .edges, .corners])
+    func matchesDefinition(twoSided: Bool, connectivity: VoxelConnectivity) throws {
         let (grid, full, mask) = Self.map(seed: 7)
         let values = mask.map { full[$0] }
         let dh = TFCE.step(for: values, twoSided: twoSided)
-        let tfce = TFCE(grid: grid, voxels: mask)
+        let tfce = TFCE(grid: grid, voxels: mask, connectivity: connectivity)
         let ours = tfce.transform(values, twoSided: twoSided, step: dh)
         let folder = try Reference.temporaryFolder()
         var masked = [Float](repeating: 0, count: grid.voxelCount)
@@ -38,7 +39,8 @@ struct TFCETests {
         for index in mask { maskBytes[index] = 1 }
         try Data(maskBytes).write(to: URL(fileURLWithPath: folder + "/mask.u8"))
         let reference = try StatsFixtures.python("tfce", ["values": folder + "/values.f32", "mask": folder + "/mask.u8",
-                                                          "shape": grid.shape, "dh": dh, "two_sided": twoSided])
+                                                          "shape": grid.shape, "dh": dh, "two_sided": twoSided,
+                                                          "connectivity": connectivity.rawValue])
         let expected = StatsFixtures.doubles(reference["tfce"])
         let top = expected.map(abs).max()!
         #expect(top > 1)
@@ -50,7 +52,7 @@ struct TFCETests {
         if !twoSided { #expect(ours.allSatisfy { $0 >= 0 }) } else { #expect(ours.contains { $0 < 0 }) }
     }
 
-    @Test("closed forms: an isolated voxel and a flat cube of k voxels; 26-connectivity joins corners")
+    @Test("closed forms: an isolated voxel and a flat cube of k voxels; 26-connectivity joins corners, 6 does not")
     func closedForms() {
         let grid = Grid(nx: 8, ny: 8, nz: 8, affine: .identity)
         // A 2×2×2 cube of height 3 and a voxel of height 2 touching it only at a corner.
@@ -59,9 +61,10 @@ struct TFCETests {
         values[grid.index(3, 3, 3)] = 2
         // A lone voxel of height 2 far away.
         values[grid.index(6, 6, 6)] = 2
-        let tfce = TFCE(grid: grid, voxels: Array(0..<grid.voxelCount))
+        let tfce = TFCE(grid: grid, voxels: Array(0..<grid.voxelCount), connectivity: .corners)
         let dh = 0.5
         let out = tfce.transform(values, twoSided: false, step: dh)
+        let faces = TFCE(grid: grid, voxels: Array(0..<grid.voxelCount), connectivity: .faces).transform(values, twoSided: false, step: dh)
         func sum(_ levels: ClosedRange<Int>, extent: Double) -> Double {
             levels.reduce(0) { $0 + extent.squareRoot() * pow(Double($1) * dh, 2) * dh }
         }
@@ -71,6 +74,10 @@ struct TFCETests {
         #expect(abs(Double(out[grid.index(3, 3, 3)]) - sum(1...4, extent: 9)) < 1e-5 * cube)
         #expect(abs(Double(out[grid.index(6, 6, 6)]) - sum(1...4, extent: 1)) < 1e-5)
         #expect(out[grid.index(0, 0, 0)] == 0)
+        // Face neighbours only: the corner voxel is a cluster of its own, the cube 8 voxels at every level.
+        let cubeAlone = sum(1...6, extent: 8)
+        #expect(abs(Double(faces[grid.index(1, 1, 1)]) - cubeAlone) < 1e-5 * cubeAlone)
+        #expect(abs(Double(faces[grid.index(3, 3, 3)]) - sum(1...4, extent: 1)) < 1e-5)
     }
 
     @Test("TFCE runs split by permutations combine exactly; their voxel-wise maxima equal a run without TFCE")
