@@ -192,4 +192,45 @@ struct ClusterTableTests {
         }
         #expect(try GroupFixtures.read(folder + "/whole/contrast-painMinusControl_stat-clusterpfwe.nii.gz").contains { $0 < 1 })
     }
+
+    @Test("TFCE equals nilearn's calculate_tfce × dh (its own 100 steps; fslmaths leaves dh out), 6 and 26 neighbours",
+          arguments: [(6, true), (6, false), (26, true)])
+    func tfceAgainstNilearn(connectivity: Int, twoSided: Bool) throws {
+        let folder = try GroupFixtures.cohort(n: 16, seed: 31)
+        var arguments = ["--model", "~ group + age", "--contrast", "pain-control", "--tfce", "--permutations", "19",
+                         "--connectivity", String(connectivity)]
+        if twoSided { arguments.append("--two-sided") }
+        let run = try GroupFixtures.glm(folder, arguments)
+        #expect(run.status == 0, "\(run.stderr)")
+        let out = folder + "/out"
+        let sidecar = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/glm.json"))) as? [String: Any])
+        let contrast = try #require((sidecar["contrasts"] as? [[String: Any]])?.first)
+        let dh = try #require((contrast["permutation"] as? [String: Any])?["tfce_dh"] as? Double)
+        let tfceInfo = try #require((sidecar["inference"] as? [String: Any])?["tfce"] as? [String: Any])
+        #expect(tfceInfo["connectivity"] as? Int == connectivity)
+        let spec: [String: Any] = ["tmap": out + "/contrast-painMinusControl_stat-t.nii.gz", "mask": out + "/mask.nii.gz",
+                                   "two_sided": twoSided, "connectivity": connectivity]
+        let specPath = folder + "/tfce_spec.json"
+        try JSONSerialization.data(withJSONObject: spec).write(to: URL(fileURLWithPath: specPath))
+        let reference = try #require(try JSONSerialization.jsonObject(with: Data(Reference.runPython("cluster_reference.py", ["nilearn-tfce", specPath]).utf8)) as? [String: Any])
+        let theirs = (reference["tfce"] as! [Double]).map { $0 * dh }
+        let ours = try GroupFixtures.read(out + "/contrast-painMinusControl_stat-tfce.nii.gz")
+        let t = try GroupFixtures.read(out + "/contrast-painMinusControl_stat-t.nii.gz")
+        // The top threshold: nilearn's linspace ends exactly at the maximum; ours is 100·(max/100), which can
+        // land one ulp above it and drop the peak voxel from the last step. Those voxels may differ by one
+        // step's contribution (cluster of 1: 1^E · max^H · dh); every other voxel agrees to 1e-5.
+        let top = t.map { twoSided ? abs($0) : $0 }.max()!
+        let scale = theirs.map(abs).max()!
+        #expect(scale > 0)
+        var worst = 0.0
+        for i in ours.indices {
+            let difference = abs(Double(ours[i]) - theirs[i])
+            if (twoSided ? abs(t[i]) : t[i]) == top {
+                #expect(difference <= Double(top) * Double(top) * dh * 1.0001, "peak voxel \(i): \(ours[i]) vs \(theirs[i])")
+            } else {
+                worst = max(worst, difference / max(abs(theirs[i]), 1e-3 * scale))
+            }
+        }
+        #expect(worst < 1e-5, "worst relative difference \(worst)")
+    }
 }
