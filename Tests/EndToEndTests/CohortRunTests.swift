@@ -44,7 +44,7 @@ struct CohortRunTests {
           references: {group: control}
           permutations: 99
           two_sided: false
-          clusters: {threshold: z=2.3, atlas: atlas.nii.gz}
+          clusters: {threshold: z=2.3, forming_threshold: p=0.01, atlas: atlas.nii.gz}
         - name: gm
           input: gm-volume
           formula: "~ group + tiv_mm3"
@@ -431,6 +431,9 @@ struct CohortRunTests {
         let clusters = try TSVTable(contentsOf: out + "/group/model-seed/contrast-painMinusControl_clusters.tsv")
         #expect(clusters.columns.contains("peak_label") && clusters.columns.contains("regions"))
         #expect(try clusters.column("regions").allSatisfy { $0 != "n/a" })
+        // Cluster-extent inference from the pipeline's forming threshold.
+        #expect(clusters.columns.contains("p_fwe_size"))
+        #expect(FileManager.default.fileExists(atPath: out + "/group/model-seed/contrast-painMinusControl_stat-clusterpfwe.nii.gz"))
         let merged = try NIfTIImage(path: out + "/group/model-seed/merged_4d.nii.gz")
         #expect(merged.header.frames == 5)
         let motion = try TSVTable(contentsOf: out + "/group/motion_by_group.tsv")

@@ -316,6 +316,9 @@ public enum GroupLevel {
                 var line = "\(specification): \(significant) voxel(s) with \(outputs["tfcepfwe"] != nil ? "TFCE " : "")p_FWE < 0.05 — \(direction)"
                 if let file = outputs["clusters"] as? String, let table = try? TSVTable(contentsOf: folder + "/" + file) {
                     line += "; \(table.rows.count) cluster(s) in \(file)"
+                    if let sizes = try? table.numericColumn("p_fwe_size") {
+                        line += " (\(sizes.filter { ($0 ?? 1) < 0.05 }.count) with cluster-size p_FWE < 0.05)"
+                    }
                     if let row = table.rows.first, let v = table.columns.firstIndex(of: "voxels"), let l = table.columns.firstIndex(of: "peak_label"),
                        let x = table.columns.firstIndex(of: "peak_x") {
                         line += ", largest \(row[v]) voxels at (\(row[x]), \(row[x + 1]), \(row[x + 2])) \(row[l] == "n/a" ? "" : row[l])"
