@@ -88,6 +88,21 @@ struct ParseTests {
         #expect(request.contrasts == ["pain-control", "-age"] && request.references == ["group": "control"])
         #expect(request.data == .maps(pattern: "maps/sub-*.nii.gz") && request.tfce && request.twoSided)
         #expect(request.chunk == ChunkSelection(index: 2, count: 4) && request.permutations == 100)
+        // Defaults: TFCE over face neighbours, no cluster inference or tables.
+        #expect(request.tfceConnectivity == .faces && request.clusterInference == nil && request.clusterReport == nil)
+    }
+
+    @Test("glm: cluster inference, cluster tables and connectivity")
+    func glmClusters() throws {
+        let request = try Self.parse(["glm", "--participants", "p.tsv", "--model", "~ group", "--contrast", "pain-control",
+                                      "--maps", "m/*.nii.gz", "--permutations", "99", "--tfce", "--connectivity", "26",
+                                      "--cluster-threshold", "z=3.1", "--report-threshold", "cluster-pfwe=0.05", "--peak-distance", "6",
+                                      "--cluster-atlas", "a.nii.gz", "--cluster-labels", "freesurfer", "--out", "o"], as: GLMCommand.self).request
+        #expect(request.tfceConnectivity == .corners)
+        #expect(request.clusterInference?.threshold == .z(3.1) && request.clusterInference?.connectivity == .corners)
+        let report = try #require(request.clusterReport)
+        #expect(report.threshold == .clusterFWE(0.05) && report.peakDistance == 6 && report.connectivity == .corners)
+        #expect(report.atlas == "a.nii.gz" && report.labels == "freesurfer")
     }
 
     @Test("malformed values are usage errors (64) naming the value", arguments: [
@@ -106,6 +121,11 @@ struct ParseTests {
         (["conmat", "--bold", "b", "--atlas", "a", "--out", "m.csv"], ".tsv"),
         (["glm", "--participants", "p", "--model", "~ 1", "--contrast", "mean", "--table", "t", "--chunk", "5/4", "--out", "o"], "k/N"),
         (["glm", "--participants", "p", "--model", "~ g", "--contrast", "a-b", "--table", "t", "--reference", "g", "--out", "o"], "COLUMN=LEVEL"),
+        (["glm", "--participants", "p", "--model", "~ g", "--contrast", "a-b", "--maps", "m", "--cluster-threshold", "p=2", "--out", "o"], "p=A with 0 < A < 1"),
+        (["glm", "--participants", "p", "--model", "~ g", "--contrast", "a-b", "--table", "t", "--cluster-threshold", "p=0.001", "--out", "o"], "needs --maps"),
+        (["glm", "--participants", "p", "--model", "~ g", "--contrast", "a-b", "--maps", "m", "--report-threshold", "cluster-pfwe=0.05", "--out", "o"], "needs --cluster-threshold"),
+        (["run", "b", "o", "participant", "--pipeline", "x", "--group-chunks", "3"], "--executor slurm"),
+        (["run", "b", "o", "participant", "--pipeline", "x", "--glm-chunk", "1/2"], "local group level"),
     ] as [([String], String)])
     func usageErrors(arguments: [String], fragment: String) {
         let (code, message) = Self.failure(arguments)
