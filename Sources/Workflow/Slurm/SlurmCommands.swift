@@ -1,6 +1,6 @@
 import Foundation
 
-/// The SLURM client programs Cohortex calls (`sbatch`, `squeue`, `scontrol`), in one room: arguments are
+/// The SLURM client programs Cohortex calls (`sbatch`, `squeue`, `scontrol`, `sacct`), in one room: arguments are
 /// passed as an argument vector, never through a shell, so no label or path is ever interpreted.
 public enum SlurmCommands {
     /// What a program printed and how it ended.
@@ -67,6 +67,20 @@ public enum SlurmCommands {
         for line in result.output.split(separator: "\n") {
             let parts = line.split(separator: " ")
             if parts.count == 2 { states[String(parts[0])] = String(parts[1]) }
+        }
+        return states
+    }
+
+    /// Final states of the tasks of `jobs` from the accounting database (`12_3` → OUT_OF_MEMORY, TIMEOUT, …);
+    /// empty when the cluster keeps no accounting (sacct then fails or prints nothing), as a test cluster.
+    public static func accountingStates(jobs: [String]) -> [String: String] {
+        guard !jobs.isEmpty, let result = try? run("sacct", ["-n", "-P", "-X", "-j", jobs.joined(separator: ","), "-o", "JobID,State"]),
+              result.status == 0 else { return [:] }
+        var states: [String: String] = [:]
+        for line in result.output.split(separator: "\n") {
+            let parts = line.split(separator: "|")
+            // `CANCELLED by 0` → CANCELLED.
+            if parts.count == 2 { states[String(parts[0])] = parts[1].split(separator: " ").first.map(String.init) ?? "" }
         }
         return states
     }

@@ -49,6 +49,12 @@ public enum SlurmStatus {
     public static func report(output: String) throws -> Report {
         let submission = try latest(output: output)
         let queued = SlurmCommands.queueStates(jobs: submission.arrays.map(\.jobID) + (submission.groupJob.map { [$0] } ?? []))
+        // Accounting (when the cluster has it) names why a task ended without an exit record.
+        var accounted: [String: String]?
+        func accounting(_ task: String) -> String? {
+            if accounted == nil { accounted = SlurmCommands.accountingStates(jobs: submission.arrays.map(\.jobID)) }
+            return accounted?[task]
+        }
         var rows: [Row] = []
         for array in submission.arrays {
             for (index, label) in array.labels.enumerated() {
@@ -65,7 +71,9 @@ public enum SlurmStatus {
                 switch queued["\(array.jobID)_\(index)"] ?? (queued[array.jobID] ?? "") {
                 case "RUNNING", "COMPLETING": rows.append(Row(participant: label, state: .running, detail: "", log: log))
                 case "PENDING", "CONFIGURING", "REQUEUED": rows.append(Row(participant: label, state: .pending, detail: "", log: log))
-                case "": rows.append(Row(participant: label, state: .failed, detail: "ended without an exit record (killed, or out of time/memory): " + lastError(log), log: log))
+                case "":
+                    let reason = accounting("\(array.jobID)_\(index)").map { "sacct: \($0)" } ?? "killed, or out of time/memory"
+                    rows.append(Row(participant: label, state: .failed, detail: "ended without an exit record (\(reason)): " + lastError(log), log: log))
                 default: rows.append(Row(participant: label, state: .unknown, detail: queued["\(array.jobID)_\(index)"] ?? "", log: log))
                 }
             }
