@@ -217,7 +217,7 @@ def load_confounds(bold, p):
         kw["wm_csf"] = "full"
         kw["global_signal"] = "full"
     if strategy == "acompcor":
-        strat.append("compcor")
+        strat += ["high_pass", "compcor"]  # nilearn requires the cosines with compcor; they are dropped below
         kw["compcor"] = "anat_separated"
         kw["n_compcor"] = 5
     scrubbing = p.get("fd_threshold") is not None or p.get("dvars_threshold") is not None
@@ -232,6 +232,8 @@ def load_confounds(bold, p):
     import pandas as pd
     from nilearn.interfaces.fmriprep.load_confounds_utils import _get_file_name
     raw = pd.read_csv(_get_file_name(bold), sep="\t", na_values="n/a")
+    confounds = confounds[[c for c in confounds.columns if not c.startswith("cosine")]]
+    p["selected_columns"] = list(confounds.columns)
     conf = raw[list(confounds.columns)].fillna(0).to_numpy(dtype=float) if strat and strat != ["scrub"] else None
     if p.get("nilearn_fill") and conf is not None:
         conf = confounds.to_numpy(dtype=float)  # nilearn's own values: the leading n/a back-filled
