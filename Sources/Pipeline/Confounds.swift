@@ -88,10 +88,13 @@ public enum ConfoundStrategy: Sendable, Equatable, Codable, CustomStringConverti
         case .twentyFourP: return Self.expanded(Self.motion)
         case .thirtySixP: return Self.expanded(Self.motion + ["csf", "white_matter", "global_signal"])
         case .aCompCor:
-            // Newer fMRIPrep splits aCompCor by tissue (c_ = CSF, w_ = WM): 5 of each, as XCP-D; else the combined a_comp_cor.
+            // Newer fMRIPrep splits aCompCor by tissue (c_ = CSF, w_ = WM): up to 5 of each, as nilearn's n_compcor=5;
+            // else the combined a_comp_cor. fMRIPrep keeps the components explaining 50% of the variance, which can be
+            // fewer than five: component 00 is required, 01–04 are taken while the table has them.
             let split = available.contains("c_comp_cor_00") && available.contains("w_comp_cor_00")
-            let comp = split ? (0..<5).map { String(format: "c_comp_cor_%02d", $0) } + (0..<5).map { String(format: "w_comp_cor_%02d", $0) }
-                             : (0..<5).map { String(format: "a_comp_cor_%02d", $0) }
+            let comp = (split ? ["c_comp_cor_", "w_comp_cor_"] : ["a_comp_cor_"]).flatMap { prefix in
+                [prefix + "00"] + (1..<5).map { prefix + String(format: "%02d", $0) }.prefix { available.contains($0) }
+            }
             return Self.expanded(Self.motion) + comp
         case .columns(let c): return c
         case .regex(let pattern):

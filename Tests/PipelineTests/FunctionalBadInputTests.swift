@@ -111,10 +111,16 @@ struct FunctionalBadInputTests {
         #expect(try ConfoundStrategy.twentyFourP.columns(available: []).count == 24)
         let thirtySix = try ConfoundStrategy.thirtySixP.columns(available: [])
         #expect(thirtySix.count == 36 && thirtySix.contains("global_signal_derivative1_power2") && thirtySix.contains("white_matter_power2"))
-        let old = try ConfoundStrategy.aCompCor.columns(available: ["a_comp_cor_00"])
+        let components = (0..<8).flatMap { n in ["a", "c", "w"].map { String(format: "\($0)_comp_cor_%02d", n) } }
+        let old = try ConfoundStrategy.aCompCor.columns(available: components.filter { $0.hasPrefix("a_") })
         #expect(old.count == 29 && old.last == "a_comp_cor_04")
-        let new = try ConfoundStrategy.aCompCor.columns(available: ["a_comp_cor_00", "c_comp_cor_00", "w_comp_cor_00"])
+        let new = try ConfoundStrategy.aCompCor.columns(available: components)
         #expect(new.count == 34 && new.contains("c_comp_cor_04") && new.contains("w_comp_cor_04") && !new.contains("a_comp_cor_00"))
+        // Fewer retained components than five (fMRIPrep keeps 50% of the variance): those there are, as nilearn.
+        let fewer = try ConfoundStrategy.aCompCor.columns(available: ["c_comp_cor_00", "c_comp_cor_01", "c_comp_cor_02", "w_comp_cor_00", "w_comp_cor_01"])
+        #expect(Array(fewer.dropFirst(24)) == ["c_comp_cor_00", "c_comp_cor_01", "c_comp_cor_02", "w_comp_cor_00", "w_comp_cor_01"])
+        // Component 00 is always required: a table without any is a missing-column error, not a silent 24P.
+        #expect(try ConfoundStrategy.aCompCor.columns(available: []).last == "a_comp_cor_00")
         #expect(try ConfoundStrategy(parsing: "regex:^rot_").columns(available: ["rot_x", "trans_x", "rot_z"]) == ["rot_x", "rot_z"])
     }
 

@@ -21,15 +21,24 @@
         nilearn.signal.clean on a T×V float64 matrix (C order)
   confound-columns BOLD STRATEGY
         the columns nilearn's fMRIPrep loader picks for 6P/24P/36P (motion basic/full, wm_csf and
-        global_signal full) and their values from the table, n/a as 0 → JSON {"columns", "values" (hex floats)}
+        global_signal full) or acompcor-separated/-combined (motion full + compcor anat_separated/anat_combined,
+        n_compcor=5; the cosine columns nilearn requires alongside are left out) and their values from the table, n/a as 0 → JSON {"columns", "values" (hex floats)}
   dof T JSON_PARAMS
         prints the effective degrees of freedom nu = tr(CC')^2 / tr((CC')^2) of nilearn's cleaning:
         C = signal.clean applied to the T×T identity (column j = response to an impulse at volume j),
         without standardisation, each column then centred (the cleaned signals are centred before use)
+  regrid SRC DST
+        SRC carried by nilearn resample_img(interpolation="nearest") onto a 2 mm RAS grid rotated 0.15 rad
+        about z that covers the "small" field of view (the BOLD grid is 3 mm LAS)
+  seed-voxels BOLD MASK SEED
+        prints how many voxels the seed mask (any grid: nilearn nearest resampling onto MASK's) keeps inside
+        MASK with a finite series
   qc BOLD CONFOUNDS MASK JSON_PARAMS
         censored/non-steady volumes, mean/max FD, seed voxels, median tSNR as nilearn/numpy see them
 JSON_PARAMS keys: detrend, high_pass, low_pass, t_r, strategy (6P/24P/36P/acompcor/none),
-fd_threshold, dvars_threshold, scrub, dummy, sphere [x,y,z,r], seed_mask, kind, estimator, confounds_f64
+fd_threshold, dvars_threshold, scrub, dummy, nilearn_fill (true: the loader's back-filled values, not n/a as 0), sphere [x,y,z,r], seed_mask (on any grid: resampled to the
+mask's by nearest neighbour), kind, estimator, confounds_f64, columns (explicit list) or regex (the columns
+re.search matches, in table order; printed to OUT.columns.json by seed-map)
 """
 import json
 import os
@@ -183,12 +192,15 @@ def load_confounds(bold, p):
     """Confounds array and sample mask from nilearn's own fMRIPrep loader (after dummy volumes)."""
     strategy = p.get("strategy", "none")
     dummy = p.get("dummy", 0)
-    if "columns" in p:
+    if "columns" in p or "regex" in p:
         # An explicit column list (the definition under test), n/a as 0, non-steady-state volumes censored.
+        import re
         import pandas as pd
         from nilearn.interfaces.fmriprep.load_confounds_utils import _get_file_name
         raw = pd.read_csv(_get_file_name(bold), sep="\t", na_values="n/a")
-        conf = raw[p["columns"]].fillna(0).to_numpy(dtype=float)[dummy:]
+        columns = p["columns"] if "columns" in p else [c for c in raw.columns if re.search(p["regex"], c)]
+        p["selected_columns"] = columns
+        conf = raw[columns].fillna(0).to_numpy(dtype=float)[dummy:]
         flags = raw[[c for c in raw.columns if c.startswith("non_steady_state")]].to_numpy().sum(axis=1)[dummy:]
         keep = np.flatnonzero(flags == 0)
         return conf, (keep if len(keep) < len(flags) else None)
@@ -205,7 +217,7 @@ def load_confounds(bold, p):
         kw["wm_csf"] = "full"
         kw["global_signal"] = "full"
     if strategy == "acompcor":
-        strat.append("compcor")
+        strat += ["high_pass", "compcor"]  # nilearn requires the cosines with compcor; they are dropped below
         kw["compcor"] = "anat_separated"
         kw["n_compcor"] = 5
     scrubbing = p.get("fd_threshold") is not None or p.get("dvars_threshold") is not None
@@ -220,7 +232,11 @@ def load_confounds(bold, p):
     import pandas as pd
     from nilearn.interfaces.fmriprep.load_confounds_utils import _get_file_name
     raw = pd.read_csv(_get_file_name(bold), sep="\t", na_values="n/a")
+    confounds = confounds[[c for c in confounds.columns if not c.startswith("cosine")]]
+    p["selected_columns"] = list(confounds.columns)
     conf = raw[list(confounds.columns)].fillna(0).to_numpy(dtype=float) if strat and strat != ["scrub"] else None
+    if p.get("nilearn_fill") and conf is not None:
+        conf = confounds.to_numpy(dtype=float)  # nilearn's own values: the leading n/a back-filled
     if strat == ["scrub"]:
         conf = None
     if dummy:
@@ -281,7 +297,11 @@ def seed_map(bold, mask_path, p, out):
             atlas_path, index = p["seed_label"]
             seed = np.asarray(nib.load(atlas_path).dataobj) == index
         else:
-            seed = np.asarray(nib.load(p["seed_mask"]).dataobj) > 0
+            seed_img = nib.load(p["seed_mask"])
+            if seed_img.shape[:3] != mask_img.shape[:3] or not np.allclose(seed_img.affine, mask_img.affine):
+                from nilearn.image import resample_to_img
+                seed_img = resample_to_img(seed_img, mask_img, interpolation="nearest", force_resample=True, copy_header=True)
+            seed = np.asarray(seed_img.dataobj) > 0
         seed = seed & (np.asarray(mask_img.dataobj) > 0) & finite
         seeds = NiftiMasker(mask_img=nib.Nifti1Image(seed.astype(np.uint8), mask_img.affine), detrend=False, standardize=None)
     if "sphere" in p:
@@ -298,6 +318,9 @@ def seed_map(bold, mask_path, p, out):
     r[sd < 1e-12] = 0
     zmap = np.arctanh(np.clip(r, -(1 - 1e-7), 1 - 1e-7))
     nib.save(brain.inverse_transform(zmap.astype(np.float32)), out)
+    if "selected_columns" in p:
+        with open(out + ".columns.json", "w") as f:
+            json.dump(p["selected_columns"], f)
 
 
 def conmat(bold, atlas, p, out):
@@ -362,6 +385,25 @@ def clean(signals_path, t, v, p, out):
     np.ascontiguousarray(y, dtype=np.float64).tofile(out)
 
 
+def regrid(src, dst):
+    from nilearn.image import resample_img
+    c, s_ = np.cos(0.15), np.sin(0.15)
+    aff = np.array([[2 * c, -2 * s_, 0, -30.3], [2 * s_, 2 * c, 0, -70.7], [0, 0, 2.0, -33.6], [0, 0, 0, 1]])
+    img = nib.load(src)
+    out = resample_img(img, target_affine=aff, target_shape=(44, 70, 35), interpolation="nearest",
+                       force_resample=True, copy_header=True)
+    data = np.asarray(out.dataobj).astype(img.get_data_dtype())
+    nib.save(nib.Nifti1Image(data, aff), dst)
+
+
+def seed_voxels(bold, mask_path, seed_path):
+    from nilearn.image import resample_to_img
+    mask_img = nib.load(mask_path)
+    seed_img = resample_to_img(nib.load(seed_path), mask_img, interpolation="nearest", force_resample=True, copy_header=True)
+    finite = np.isfinite(np.asarray(nib.load(bold).dataobj)).all(axis=3)
+    return int(((np.asarray(seed_img.dataobj) != 0) & (np.asarray(mask_img.dataobj) != 0) & finite).sum())
+
+
 def run_qc(bold, confounds_path, mask_path, p):
     """The QC a seed-map sidecar records, from nilearn and numpy: censored volumes (nilearn's scrub sample
     mask), non-steady-state volumes, mean/max FD, seed voxels (NiftiSpheresMasker's selection), median tSNR."""
@@ -413,7 +455,13 @@ def confound_columns(bold, strategy):
         strat += ["wm_csf", "global_signal"]
         kw["wm_csf"] = "full"
         kw["global_signal"] = "full"
+    if strategy.startswith("acompcor-"):
+        # nilearn insists on the cosine (high_pass) columns with compcor; they are left out below.
+        strat += ["high_pass", "compcor"]
+        kw["compcor"] = {"acompcor-separated": "anat_separated", "acompcor-combined": "anat_combined"}[strategy]
+        kw["n_compcor"] = 5
     confounds, _ = lc(bold, strategy=tuple(strat), **kw)
+    confounds = confounds[[c for c in confounds.columns if not c.startswith("cosine")]]
     # Python's own float() (correctly rounded), not pandas' fast parser, which can be off by an ulp.
     raw = pd.read_csv(_get_file_name(bold), sep="\t", na_values="n/a", dtype=str, keep_default_na=False)
     raw = raw.apply(lambda col: col.map(lambda v: float("nan") if v == "n/a" else float(v)))
@@ -432,6 +480,10 @@ if __name__ == "__main__":
                  run=opts.get("run"), tr=float(opts.get("tr", 2.0)), size=opts.get("size", "medium"))
     elif cmd == "confound-columns":
         confound_columns(sys.argv[2], sys.argv[3])
+    elif cmd == "regrid":
+        regrid(sys.argv[2], sys.argv[3])
+    elif cmd == "seed-voxels":
+        print(seed_voxels(sys.argv[2], sys.argv[3], sys.argv[4]))
     elif cmd == "qc":
         run_qc(sys.argv[2], sys.argv[3], sys.argv[4], json.loads(sys.argv[5]))
     elif cmd == "seed-map":

@@ -9,6 +9,11 @@
                          with nilearn.image.resample_to_img(interpolation="nearest") when grids differ
   spheres GM NAME:x,y,z,r ...   same for spheres built from a world-coordinate distance mask
   total MAP              print Σ p × voxel volume (float64), NaN excluded
+  make-rois DIR          binary ROI masks cut from DIR's atlases: roi_same (GM grid, uint8), roi_oblique
+                         (oblique 2.5 mm grid, float32) and roi_las (x-flipped grid, int16)
+  roi GM MASK ...        print JSON [[voxels, volume_mm3, mean_prob], ...] per mask: the mask (non-zero,
+                         finite) carried onto the GM grid by resample_to_img(interpolation="nearest") when
+                         grids differ, then Σ p × |det A| over its finite-probability voxels
   scaled SRC DST F       write SRC × F (clipped to [0, 1]) to DST
   ttest TABLE PARTICIPANTS COLUMN   scipy ttest_ind (pain vs control) of a cohort-table column
 """
@@ -152,6 +157,32 @@ def scaled(src, dst, factor):
     nib.save(nib.Nifti1Image(data, img.affine, img.header), dst)
 
 
+def make_rois(folder):
+    ext = ".nii" if os.path.exists(f"{folder}/atlas.nii") else ".nii.gz"
+    for name, source, labels, dtype in (("same", f"atlas{ext}", (23, 24), np.uint8),
+                                        ("oblique", "atlas_oblique.nii.gz", (40, 41, 45), np.float32),
+                                        ("las", "atlas_las.nii.gz", (7,), np.int16)):
+        img = nib.load(f"{folder}/{source}")
+        data = np.isin(np.asarray(img.dataobj), labels)
+        save(data.astype(dtype), img.affine, f"{folder}/roi_{name}.nii.gz", dtype)
+
+
+def rois(gm_path, mask_paths):
+    from nilearn.image import resample_to_img
+    gm_img, gm = load(gm_path)
+    vox = abs(np.linalg.det(gm_img.affine[:3, :3]))
+    out = []
+    for path in mask_paths:
+        img = nib.load(path)
+        if img.shape != gm_img.shape or not np.allclose(img.affine, gm_img.affine):
+            img = resample_to_img(img, gm_img, interpolation="nearest", force_resample=True, copy_header=True)
+        m = np.asarray(img.dataobj, dtype=np.float64)
+        v = gm[(m != 0) & np.isfinite(m)]
+        v = v[~np.isnan(v)]
+        out.append([int(v.size), float(v.sum() * vox), float(v.mean()) if v.size else None])
+    print(json.dumps(out))
+
+
 def total(path):
     img, data = load(path)
     print(json.dumps(float(np.nansum(data) * abs(np.linalg.det(img.affine[:3, :3])))))
@@ -169,6 +200,10 @@ if __name__ == "__main__":
         ttest(sys.argv[2], sys.argv[3], sys.argv[4])
     elif cmd == "scaled":
         scaled(sys.argv[2], sys.argv[3], float(sys.argv[4]))
+    elif cmd == "make-rois":
+        make_rois(sys.argv[2])
+    elif cmd == "roi":
+        rois(sys.argv[2], sys.argv[3:])
     elif cmd == "total":
         total(sys.argv[2])
     else:

@@ -13,6 +13,9 @@
   gzip-members FILE     print the uncompressed size of each gzip member (JSON list), walked with zlib
   crc64 FILE            print the CRC-64/XZ of FILE (16 hex digits): the checksum sidecars record
   list-nibabel-data     print JSON list of NIfTI files in nibabel's tests/data
+  make-affine-fallbacks DIR  write NIfTI-1 files whose affine comes from the qform (sform_code 0 with a
+                        decoy sform; qfac +1 and -1) or from pixdim alone (both codes 0, decoy sform and
+                        quaternion), and print JSON {file: {"affine": get_best_affine(), "zooms", "codes"}}
 """
 import json
 import os
@@ -202,6 +205,36 @@ def list_nibabel_data():
     print(json.dumps([os.path.join(folder, f) for f in names]))
 
 
+def make_affine_fallbacks(folder):
+    os.makedirs(folder, exist_ok=True)
+    shape = (7, 6, 5, 3)
+    data = np.arange(np.prod(shape), dtype=np.float32).reshape(shape)
+    decoy = np.array([[9.0, 1, 0, 11], [0, 9, 2, 12], [3, 0, 9, 13], [0, 0, 0, 1]])
+    angle = 0.3
+    rot = np.array([[np.cos(angle), -np.sin(angle), 0], [np.sin(angle), np.cos(angle), 0], [0, 0, 1]])
+    out = {}
+    for name, qcode, flip in (("qform_only.nii", 1, False), ("qform_only_qfac.nii.gz", 4, True), ("no_codes.nii", 0, False),
+                              ("no_codes_qfac.nii.gz", 0, True)):
+        img = nib.Nifti1Image(data, None)
+        hdr = img.header
+        q = np.eye(4)
+        q[:3, :3] = rot @ np.diag([2.5, 3.0, -3.5 if flip else 3.5])
+        q[:3, 3] = [-40.0, 25.0, -10.0]
+        hdr.set_qform(q, code=max(qcode, 1))  # writes quaternion, qoffset, pixdim and qfac
+        hdr.set_sform(decoy, code=0)          # srow_* hold a decoy: ignored with sform_code 0
+        hdr["qform_code"] = qcode
+        hdr.set_xyzt_units("mm", "sec")
+        hdr["pixdim"][4] = 2.0
+        path = os.path.join(folder, name)
+        nib.save(img, path)
+        back = nib.load(path).header
+        assert int(back["sform_code"]) == 0 and int(back["qform_code"]) == qcode, name
+        assert np.allclose(back.get_sform(), decoy), name
+        out[name] = {"affine": back.get_best_affine().tolist(), "zooms": [float(z) for z in back.get_zooms()],
+                     "codes": [int(back["qform_code"]), int(back["sform_code"])], "qfac": float(back["pixdim"][0])}
+    print(json.dumps(out))
+
+
 if __name__ == "__main__":
     cmd = sys.argv[1]
     if cmd == "make-fixtures":
@@ -218,6 +251,8 @@ if __name__ == "__main__":
         gzip_members(sys.argv[2])
     elif cmd == "crc64":
         crc64_xz(sys.argv[2])
+    elif cmd == "make-affine-fallbacks":
+        make_affine_fallbacks(sys.argv[2])
     elif cmd == "list-nibabel-data":
         list_nibabel_data()
     else:
