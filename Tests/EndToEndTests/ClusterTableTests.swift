@@ -175,6 +175,16 @@ struct ClusterTableTests {
         }
         #expect(compared > 0)
         #expect(table.columns.contains("p_fwe_size") && table.columns.contains("p_fwe_mass"))
+        // Voxel-wise max-T FWE p at every voxel, within the same Monte Carlo bound.
+        let theirFWE = reference["fwe_p"] as! [Double]
+        let fwe = try GroupFixtures.read(out + "/contrast-painMinusControl_stat-pfwe.nii.gz")
+        var outside = 0
+        for (n, voxel) in inside.enumerated() {
+            let ours = Double(fwe[voxel]), theirs = theirFWE[n], p = (ours + theirs) / 2
+            if abs(ours - theirs) > 4 * (2 * p * (1 - p) / Double(permutations)).squareRoot() + 0.01 { outside += 1 }
+        }
+        #expect(outside == 0, "\(outside) of \(inside.count) voxel FWE p-values outside the Monte Carlo bound")
+        #expect(fwe.contains { $0 < 0.2 }, "the comparison should reach small p-values, where the bound is tight")
     }
 
     @Test("cluster inference split into permutation chunks equals the single run bit for bit")

@@ -12,7 +12,8 @@
   nilearn-clusters SPEC   SPEC (JSON file): maps (paths, design order), mask, tested (one value per map), confounds
                   (rows, without intercept), threshold (one-sided p), two_sided, n_perm, seed. Runs nilearn's
                   permuted_ols(threshold=…, masker=…) with an intercept.
-                  -> {"size": [...], "size_p": [...], "mass_p": [...], "t": [...]} over the mask's voxels
+                  -> {"size": [...], "size_p": [...], "mass_p": [...], "fwe_p": [...] (voxel max-T), "t": [...]}
+                     over the mask's voxels
                      (nibabel order, x fastest as Cohortex), p = 10^-logp.
 
   nilearn-tfce SPEC  SPEC: tmap, mask, two_sided, connectivity. nilearn's calculate_tfce (dh "auto": 100 steps
@@ -135,6 +136,7 @@ def nilearn_clusters(spec):
         return np.asarray(out[name])[0][order]
 
     return {"size": row("size").tolist(), "size_p": (10 ** -row("logp_max_size")).tolist(),
+            "fwe_p": (10 ** -row("logp_max_t")).tolist(),
             "mass_p": (10 ** -row("logp_max_mass")).tolist(), "t": row("t").tolist()}
 
 
