@@ -21,7 +21,6 @@ enum GroupOutputs {
     static func write(_ results: [ContrastResult], inputs: GroupInputs, options: GroupAnalysisOptions, fingerprint: UInt64,
                       context: StageContext) throws -> [String] {
         let folder = options.output
-        let optionsTwoSided = options.twoSided
         var outputs = OutputSet()
         var outputsByContrast: [[(String, String)]] = []
         var atlas: [UInt16]?, labels: LabelTable?
@@ -44,15 +43,16 @@ enum GroupOutputs {
                                               intentName: map.intentName, description: "cohortex glm stat-\(map.kind)", spaceCode: spaceCode)
                     }
                 }
-                if let options = options.clusterReport {
-                    let report = ClusterReport(result, mask: mask, twoSided: optionsTwoSided, options: options, atlas: atlas, labels: labels)
+                if let clusterOptions = options.clusterReport {
+                    let report = ClusterReport(result, mask: mask, twoSided: options.twoSided, options: clusterOptions, atlas: atlas, labels: labels)
+                    let threshold = clusterOptions.threshold
                     let clusters = "\(folder)/\(prefix)_clusters.tsv", peaks = "\(folder)/\(prefix)_peaks.tsv"
                     let index = "\(folder)/\(prefix)_clusters.nii.gz"
                     outputs.table(report.clusterTable, to: clusters)
                     outputs.table(report.peakTable, to: peaks)
                     outputs.file(index) {
                         try NIfTIWriter.stage(report.index, to: index, datatype: .int16, intent: .label, intentName: "cluster id",
-                                              description: "cohortex glm clusters \(options.threshold)", spaceCode: spaceCode)
+                                              description: "cohortex glm clusters \(threshold)", spaceCode: spaceCode)
                     }
                     named += [("clusters", clusters), ("peaks", peaks), ("cluster_index", index)]
                 }

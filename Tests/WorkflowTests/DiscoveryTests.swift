@@ -141,6 +141,14 @@ struct RealConfoundsTests {
         ("modern", "6P"), ("modern", "24P"), ("modern", "36P"), ("legacy", "6P"), ("legacy", "24P"), ("legacy", "36P"),
     ])
     func strategies(layout: String, strategy: String) throws {
+        let nilearn = try Self.nilearnSelection(layout: layout, strategy: strategy)
+        let ours = try ConfoundsTable(contentsOf: nilearn.table).select(try ConfoundStrategy(parsing: strategy))
+        Self.expectSame(ours, as: nilearn)
+    }
+
+    /// nilearn's fMRIPrep table of `layout` (with its JSON) beside an empty BOLD in a fresh folder, and the columns
+    /// and values nilearn's `load_confounds` gives for `strategy` on it (`fc_reference.py confound-columns`).
+    static func nilearnSelection(layout: String, strategy: String) throws -> (table: String, columns: [String], values: [[Double]]) {
         let tables = try DiscoveryTests.nilearnConfounds()
         let folder = try Reference.temporaryFolder("cohortex-confounds")
         let suffix = layout == "modern" ? "_desc-confounds_timeseries" : "_desc-confounds_regressors"
@@ -155,12 +163,16 @@ struct RealConfoundsTests {
         let reference = try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any])
         let columns = try #require(reference["columns"] as? [String])
         let values = try #require(reference["values"] as? [[String]]).map { $0.map { Double($0) ?? .nan } }
-        let ours = try ConfoundsTable(contentsOf: prefix + suffix + ".tsv").select(try ConfoundStrategy(parsing: strategy))
-        #expect(Set(ours.names) == Set(columns), "ours \(ours.names.sorted()) vs nilearn \(columns.sorted())")
-        #expect(ours.names.count == columns.count)
+        return (prefix + suffix + ".tsv", columns, values)
+    }
+
+    /// The same column names as nilearn's, each with exactly its values.
+    static func expectSame(_ ours: (names: [String], columns: [[Double]]), as nilearn: (table: String, columns: [String], values: [[Double]])) {
+        #expect(Set(ours.names) == Set(nilearn.columns), "ours \(ours.names.sorted()) vs nilearn \(nilearn.columns.sorted())")
+        #expect(ours.names.count == nilearn.columns.count)
         for (name, column) in zip(ours.names, ours.columns) {
-            guard let index = columns.firstIndex(of: name) else { continue }
-            #expect(column == values[index], "\(name) differs from nilearn's values")
+            guard let index = nilearn.columns.firstIndex(of: name) else { continue }
+            #expect(column == nilearn.values[index], "\(name) differs from nilearn's values")
         }
     }
 }
